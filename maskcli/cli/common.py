@@ -1,0 +1,74 @@
+"""Glue shared by every command: the error policy, consoles and reusable option types."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import typer
+
+from maskcli.errors import InputError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def debug_enabled() -> bool:
+    return os.environ.get("MASKCLI_DEBUG", "") not in ("", "0")
+
+
+def fail(message: str) -> typer.Exit:
+    """Print the one ``Error:`` line to stderr; return the exit to raise."""
+    typer.echo(f"Error: {message}", err=True)
+    return typer.Exit(EXIT_USAGE)
+
+
+def handles_input_errors(command: F) -> F:
+    """Turn :class:`InputError` into one stderr line and exit code 2 (``MASKCLI_DEBUG=1``: traceback)."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except InputError as exc:
+            if debug_enabled():
+                raise
+            raise fail(str(exc)) from None
+        except BrokenPipeError:  # `maskcli show ... | head`: the reader left, which is fine
+            sys.stderr.close()
+            raise typer.Exit(EXIT_OK) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def stdout_console() -> Any:
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=False)
+
+
+def stderr_console() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
+def parse_range(value: str | None) -> tuple[int, int | None] | None:
+    """``--range A:B`` (either side may be empty) into ``(A, B)``."""
+    if value is None:
+        return None
+    start, sep, stop = value.partition(":")
+    try:
+        if not sep:
+            raise ValueError
+        lo = int(start) if start.strip() else 0
+        hi = int(stop) if stop.strip() else None
+    except ValueError:
+        raise InputError(f"--range must look like A:B (e.g. 100:160), not {value!r}") from None
+    if lo < 0 or (hi is not None and hi <= lo):
+        raise InputError(f"--range {value}: need 0 <= A < B")
+    return lo, hi

