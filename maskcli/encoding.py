@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from maskcli.errors import InputError
+from maskcli.records import Row, Source
 from maskcli.tokenizer import NO_MAX_LENGTH, TokenizerHandle
 
 PADDINGS = ("longest", "max_length", "none")
@@ -58,23 +59,6 @@ class ResolvedSettings:
             "pad_to_multiple_of": self.pad_to_multiple_of,
             "add_special_tokens": self.add_special_tokens,
         }
-
-
-@dataclass(frozen=True)
-class EncodedSequence:
-    """One row of a batch; every array has the row's padded length."""
-
-    text: str
-    tokens: tuple[str, ...]
-    input_ids: np.ndarray
-    attention_mask: np.ndarray
-    special_tokens_mask: np.ndarray
-    truncated: bool
-
-    @property
-    def num_tokens(self) -> int:
-        """Real (attended) tokens, special tokens included."""
-        return int(self.attention_mask.sum())
 
 
 def resolve_settings(tok: TokenizerHandle, settings: EncodeSettings) -> ResolvedSettings:
@@ -161,8 +145,12 @@ def configure_backend(tok: TokenizerHandle, resolved: ResolvedSettings) -> None:
 
 
 def encode_texts(
-    tok: TokenizerHandle, texts: Sequence[str], settings: EncodeSettings
-) -> tuple[ResolvedSettings, list[EncodedSequence]]:
+    tok: TokenizerHandle,
+    texts: Sequence[str],
+    settings: EncodeSettings,
+    sources: Sequence[Source] | None = None,
+    shape: str = "text",
+) -> tuple[ResolvedSettings, list[Row]]:
     """Tokenize one batch as ``tokenizer(texts, padding=..., truncation=..., ...)`` would.
 
     >>> from maskcli.tokenizer import load_tokenizer
@@ -189,14 +177,18 @@ def encode_texts(
     else:
         configure_backend(tok, resolved)
         encodings = tok.backend.encode_batch(list(texts), add_special_tokens=resolved.add_special_tokens)
+    if sources is None:
+        sources = [Source("<text>", row=i) for i in range(len(texts))]
     return resolved, [
-        EncodedSequence(
+        Row(
+            source=source,
             text=text,
-            tokens=tuple(enc.tokens),
+            shape=shape,
             input_ids=np.asarray(enc.ids, dtype=np.int64),
             attention_mask=np.asarray(enc.attention_mask, dtype=np.int8),
             special_tokens_mask=np.asarray(enc.special_tokens_mask, dtype=np.int8),
             truncated=bool(enc.overflowing),
+            length_before_truncation=len(enc.ids) + sum(len(o.ids) for o in enc.overflowing[:1]),
         )
-        for text, enc in zip(texts, encodings)
+        for text, enc, source in zip(texts, encodings, sources)
     ]

@@ -49,8 +49,16 @@ class TokenizerHandle:
     chat_template: str | None = None
     hf_tokenizer: Any = None  # the transformers object, when one was loaded (chat templates)
 
-    def id_to_token(self, token_id: int) -> str | None:
-        return self.backend.id_to_token(int(token_id))
+    def tokens(self, ids: Any) -> list[str]:
+        """``convert_ids_to_tokens``: the tokenizer's own token strings (``None`` if out of vocabulary)."""
+        id_to_token = self.backend.id_to_token
+        return [id_to_token(int(i)) for i in ids]
+
+    @property
+    def special_ids(self) -> frozenset[int]:
+        """Ids of the special added tokens (what ``special_tokens_mask`` marks) and the pad id."""
+        ids = {i for i, added in self.backend.get_added_tokens_decoder().items() if added.special}
+        return frozenset(ids | ({self.pad_token_id} if self.pad_token_id is not None else set()))
 
     @property
     def full_vocab_size(self) -> int:

@@ -14,8 +14,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from maskcli.document import sequence_masks
-from maskcli.encoding import EncodedSequence
+from maskcli.document import sequence_masks, special_tokens_mask
+from maskcli.records import Row
 from maskcli.masks import fully_masked_rows
 from maskcli.render.grids import GridStyle, grid_lines, grid_width, legend, side_by_side
 from maskcli.tokenizer import TokenizerHandle
@@ -34,21 +34,24 @@ def printable(token: str) -> str:
     return "".join(ch if ch.isprintable() and ch != " " else repr(ch)[1:-1] if ch != " " else "␠" for ch in token)
 
 
-def token_table(tok: TokenizerHandle, seq: EncodedSequence, window: tuple[int, int]) -> Table:
+def token_table(tok: TokenizerHandle, seq: Row, window: tuple[int, int]) -> Table:
     table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
     table.add_column("#", justify="right", style="bright_black")
     table.add_column("token", no_wrap=True, overflow="ellipsis", max_width=32)
     table.add_column("id", justify="right")
     table.add_column("", no_wrap=True)
-    for i in range(*window):
+    start, stop = window
+    tokens = tok.tokens(seq.input_ids[start:stop])
+    special = special_tokens_mask(tok, seq)
+    for i, token in zip(range(start, stop), tokens):
         token_id = int(seq.input_ids[i])
         if not seq.attention_mask[i]:
             kind = Text("pad", style="red")
-        elif seq.special_tokens_mask[i]:
+        elif special[i]:
             kind = Text("special", style="cyan")
         else:
             kind = Text("")
-        table.add_row(str(i), printable(seq.tokens[i]), str(token_id), kind)
+        table.add_row(str(i), printable(token), str(token_id), kind)
     return table
 
 
@@ -65,7 +68,7 @@ def fit_window(length: int, width: int, view: View, style: GridStyle) -> tuple[i
 
 
 def render_sequence(
-    console: Console, tok: TokenizerHandle, index: int, seq: EncodedSequence, view: View, ascii_only: bool
+    console: Console, tok: TokenizerHandle, index: int, seq: Row, view: View, ascii_only: bool
 ) -> None:
     length = len(seq.input_ids)
     pads = length - seq.num_tokens
@@ -104,7 +107,7 @@ def render_sequence(
 
 
 def render_batch(
-    console: Console, tok: TokenizerHandle, sequences: Sequence[EncodedSequence], view: View
+    console: Console, tok: TokenizerHandle, sequences: Sequence[Row], view: View
 ) -> None:
     ascii_only = not (console.encoding or "").lower().startswith("utf")
     console.print(
