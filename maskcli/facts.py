@@ -49,7 +49,7 @@ def row_facts(tok: TokenizerHandle, row: Row) -> RowFacts:
         if real.size and tok.eos_token_id is not None and ids[real[-1]] == tok.eos_token_id:
             final_eos = bool(trained[real[-1]])
     disagreement = None
-    if row.pretokenized and len(mask) == len(ids):
+    if row.pretokenized and len(mask) == len(ids) and tok.pad_token_id is not None:
         side = padded_side(ids, mask, tok.pad_token_id)
         edge = tok.bos_token_id if side == "left" else tok.eos_token_id
         disagreement = mask_pad_disagreement(ids, mask, tok.pad_token_id, side, edge)

@@ -35,12 +35,10 @@ def edge_run(ids: np.ndarray, pad_id: int, side: str) -> np.ndarray:
 
 
 def mask_pad_disagreement(
-    ids: np.ndarray, attention_mask: np.ndarray, pad_id: int | None, side: str, real_edge_token: int | None = None
+    ids: np.ndarray, attention_mask: np.ndarray, pad_id: int, side: str, real_edge_token: int | None = None
 ) -> MaskDisagreement:
     """Compare a row's mask with its pad tokens; ``real_edge_token`` is the eos (right) / bos (left) id."""
     mask = np.asarray(attention_mask).astype(bool)
-    if pad_id is None:
-        return MaskDisagreement(np.flatnonzero(~mask), np.array([], dtype=np.int64))
     ids = np.asarray(ids)
     masked_real = np.flatnonzero(~mask & (ids != pad_id))
     run = edge_run(ids, pad_id, side)

@@ -27,7 +27,7 @@ def derived_position_ids(attention_mask: np.ndarray) -> np.ndarray:
 def document_ids(position_ids: np.ndarray) -> np.ndarray:
     """Document index per token; a new document starts wherever positions do not go up by one."""
     positions = np.asarray(position_ids)
-    starts = np.diff(positions, axis=-1, prepend=positions[..., :1] - 1) != 1
+    starts = np.diff(positions, axis=-1, prepend=positions[..., :1]) != 1  # the first token starts one
     return np.cumsum(starts, axis=-1) - 1
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import sys
 from collections.abc import Iterable, Iterator
@@ -194,8 +195,10 @@ def emit_batches(
     from maskcli.render.batch import View, render_batch, render_header
 
     console = stdout_console()
+    stream = iter(batches)
+    first = next(stream, None)  # read before printing anything: a bad first record prints nothing
     render_header(console, tok)
-    for number, batch in enumerate(batches):
+    for number, batch in enumerate(itertools.chain([first] if first else [], stream)):
         title = f"batch {number} · {batch.location} · {', '.join(batch.shapes)}" if titled else ""
         render_batch(console, tok, batch.rows, View(token_range=view[0], compact=view[1]), title=title)
 

@@ -73,7 +73,7 @@ def token_table(seq: Row, facts: RowFacts, window: tuple[int, int]) -> Table:
     return table
 
 
-def row_notes(seq: Row, facts: RowFacts) -> list[Text]:
+def row_notes(seq: Row, facts: RowFacts, tok_has_no_pad: bool) -> list[Text]:
     """One-line observations under the grids."""
     notes = []
     if facts.trained is not None:
@@ -87,6 +87,14 @@ def row_notes(seq: Row, facts: RowFacts) -> list[Text]:
         notes.append(Text("pos*: position ids derived as generate() does: cumsum(mask) - 1, pads 0", style="bright_black"))
     if seq.pretokenized and not seq.given_attention_mask:
         notes.append(Text("no attention_mask in the record: every token is attended", style="bright_black"))
+    if seq.pretokenized and tok_has_no_pad and not seq.attention_mask.all():
+        notes.append(Text("the tokenizer has no pad token: pass --pad-token (e.g. eos) to check the mask "
+                          "against the pad tokens", style="bright_black"))
+    if facts.documents is not None and seq.attention_mask.all():
+        notes.append(Text(
+            f"packed row: {int(facts.documents[-1]) + 1} documents by position_ids, but the attention mask is "
+            "all ones: with a 2-D mask transformers attends across documents (sdpa/eager); packing is "
+            "detected only when no attention_mask is passed", style="yellow"))
     if facts.disagreement:
         notes.append(Text(
             f"attention_mask disagrees with the pad tokens: masked real tokens "
@@ -146,7 +154,7 @@ def render_sequence(
         console.print(
             Text(f"query rows {empty} attend to nothing: softmax over no key gives NaN", style="yellow")
         )
-    for note in row_notes(seq, facts):
+    for note in row_notes(seq, facts, tok.pad_token_id is None):
         console.print(note)
 
 
