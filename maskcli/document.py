@@ -35,7 +35,7 @@ def sequence_record(tok: TokenizerHandle, index: int, seq: Row, matrices: bool =
         "tokens": facts.tokens,
         "input_ids": seq.input_ids.tolist(),
         "attention_mask": seq.attention_mask.tolist(),
-        "special_tokens_mask": facts.special.tolist(),
+        "special_tokens_mask": facts.special_tokens_mask.tolist(),
         "num_tokens": seq.num_tokens,
         "truncated": seq.truncated,
         "fully_masked_rows": fully_masked_rows(masks["combined"]).tolist(),

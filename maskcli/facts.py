@@ -20,7 +20,8 @@ IGNORE_INDEX = -100
 @dataclass(frozen=True)
 class RowFacts:
     tokens: list[str | None]
-    special: np.ndarray  # 1 where the token is special (pad included)
+    special_tokens_mask: np.ndarray  # the tokenizer's own (added special tokens); by id for given rows
+    special_id: np.ndarray  # True where the id is a special token, even one typed in the text
     position_ids: np.ndarray | None  # given, or derived for left padding
     positions_derived: bool
     documents: np.ndarray | None  # document index per token when the row is packed
@@ -31,10 +32,8 @@ class RowFacts:
 
 def row_facts(tok: TokenizerHandle, row: Row) -> RowFacts:
     ids, mask = row.input_ids, row.attention_mask
-    if row.special_tokens_mask is not None:
-        special = row.special_tokens_mask
-    else:
-        special = np.isin(ids, list(tok.special_ids)).astype(np.int8)
+    special_id = np.isin(ids, list(tok.special_ids))
+    special = row.special_tokens_mask if row.special_tokens_mask is not None else special_id.astype(np.int8)
     positions, derived = row.position_ids, False
     if positions is None and len(mask) and not mask[0] and mask.any():
         positions, derived = derived_position_ids(mask), True
@@ -53,4 +52,4 @@ def row_facts(tok: TokenizerHandle, row: Row) -> RowFacts:
         side = padded_side(ids, mask, tok.pad_token_id)
         edge = tok.bos_token_id if side == "left" else tok.eos_token_id
         disagreement = mask_pad_disagreement(ids, mask, tok.pad_token_id, side, edge)
-    return RowFacts(tok.tokens(ids), special, positions, derived, documents, trained, final_eos, disagreement)
+    return RowFacts(tok.tokens(ids), special, special_id, positions, derived, documents, trained, final_eos, disagreement)

@@ -58,7 +58,7 @@ def token_table(seq: Row, facts: RowFacts, window: tuple[int, int]) -> Table:
         token = facts.tokens[i]
         if not seq.attention_mask[i]:
             kind = Text("pad", style="red")
-        elif facts.special[i]:
+        elif facts.special_id[i] or facts.special_tokens_mask[i]:
             kind = Text("special", style="cyan")
         else:
             kind = Text("")
