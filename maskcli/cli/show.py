@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from enum import Enum
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from maskcli.cli.common import handles_input_errors, parse_range, stdout_console
+from maskcli.cli.mask_options import AsOpt, BlockIdsOpt, DocLengthsOpt, DtypeOpt, Dtype, MaskOpt, ModelConfigOpt, QOffsetOpt
 from maskcli.errors import InputError
 
 SHOW_HELP = """Tokenize TEXT and show tokens and ids beside the padding, causal and combined masks.
@@ -24,6 +24,10 @@ Examples:
   maskcli show "Hello world" --json | jq .sequences[0].input_ids
   maskcli show "a b c" -t ./my-tokenizer-dir --padding max_length --max-length 8
   cat prompts.txt | maskcli show - --pad-token eos --compact
+  maskcli show "a b c d e f" --mask window:3 --mask chunk:2 --mask packed --doc-lengths 3,3
+  maskcli show "Hi" "The cat sat" --pad-token eos --padding-side left --model-config ./config.json
+  maskcli show "a b c" --mask causal --json --as eager --dtype bfloat16
+  maskcli show "a b c" --mask window:2 -o masks.npz
 """
 
 
@@ -85,17 +89,25 @@ def show(
     pad_token: PadTokenOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the batch as one JSON document.")] = False,
     output: Annotated[
-        Optional[Path], typer.Option("--output", "-o", help="Write the JSON document to FILE (atomically).")
+        Optional[Path],
+        typer.Option("--output", "-o", help="Write the JSON document to FILE (atomically); FILE.npz: NumPy arrays."),
     ] = None,
     no_matrices: Annotated[bool, typer.Option(help="Leave the L x L masks out of the JSON.")] = False,
     token_range: Annotated[
         Optional[str], typer.Option("--range", help="Zoom the grids to tokens A:B (e.g. 100:160).")
     ] = None,
     compact: Annotated[bool, typer.Option(help="One character per cell: twice as many tokens per line.")] = False,
+    mask: MaskOpt = None,
+    model_config: ModelConfigOpt = None,
+    as_convention: AsOpt = None,
+    dtype: DtypeOpt = Dtype.float32,
+    q_offset: QOffsetOpt = 0,
+    doc_lengths: DocLengthsOpt = None,
+    block_ids: BlockIdsOpt = None,
 ) -> None:
+    from maskcli.cli.mask_options import mask_request, wants_grids, write_outputs
     from maskcli.document import batch_document
     from maskcli.encoding import EncodeSettings, encode_texts
-    from maskcli.output import write_atomic
     from maskcli.tokenizer import load_tokenizer
 
     batch = read_texts(texts or [])
@@ -111,16 +123,14 @@ def show(
         pad_to_multiple_of=pad_to_multiple_of,
         add_special_tokens=not no_special_tokens,
     )
+    request = mask_request(tok, mask, model_config, as_convention, dtype, q_offset, doc_lengths, block_ids)
     resolved, sequences = encode_texts(tok, batch, settings)
     if as_json or output:
-        line = json.dumps(batch_document(tok, resolved, sequences, matrices=not no_matrices), ensure_ascii=False)
-        if output:
-            write_atomic(output, line + "\n")
-        if as_json:
-            sys.stdout.write(line + "\n")
-            sys.stdout.flush()
+        document = batch_document(tok, resolved, sequences, matrices=not no_matrices)
+        write_outputs(document, sequences, request, as_json, output)
         if as_json:
             return
     from maskcli.render.batch import View, render_batch
 
-    render_batch(stdout_console(), tok, sequences, View(token_range=view_range, compact=compact))
+    view = View(token_range=view_range, compact=compact, masks=request if wants_grids(request) else None)
+    render_batch(stdout_console(), tok, sequences, view)
