@@ -147,7 +147,9 @@ def test_flash_form_round_trips_on_real_rows(am, template, n):
     mask = build_mask(parse_spec(template.format(n=n)), RowContext(am))
     form = flash_form(mask, am)
     if isinstance(form, str):
-        assert template.startswith("prefix")
+        real_at = np.flatnonzero(am)
+        holes = len(real_at) and real_at[-1] - real_at[0] + 1 != len(real_at)  # pads between real tokens
+        assert template.startswith("prefix") or holes
         return
     real = am != 0
     assert np.array_equal(mask_from_flash(form, len(am))[real], mask[real])
