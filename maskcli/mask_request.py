@@ -106,6 +106,8 @@ def augment_document(document: dict, sequences: Sequence[Row], request: MaskRequ
     """
     document = dict(document)
     document["mask_convention"] = request.convention_info()
+    if request.convention != DEFAULT_CONVENTION:
+        document["convention"] = f"rows are queries, columns are keys; {document['mask_convention']['meaning']}"
     document["mask_kinds"] = {}
     document["q_offset"] = request.q_offset
     if request.layers:

@@ -46,6 +46,7 @@ def test_as_eager_and_mha_convert_every_matrix():
         "meaning": "float float16: 0 = may attend, -65504.0 = blocked (added to the attention scores)",
         "dtype": "float16",
     }
+    assert eager["convention"].endswith("-65504.0 = blocked (added to the attention scores)")
     assert eager["sequences"][0]["masks"]["causal"] == [[0.0, -65504.0], [0.0, 0.0]]
     assert eager["sequences"][0]["masks"]["combined"] == [[0.0, -65504.0], [0.0, 0.0]]
     mha = show_json("a b", "--mask", "causal", "--as", "mha")
