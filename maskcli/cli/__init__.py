@@ -5,7 +5,10 @@ from __future__ import annotations
 import typer
 
 from maskcli import __version__
+from maskcli.cli.diff import DIFF_HELP, diff
+from maskcli.cli.masks import MASKS_HELP, masks
 from maskcli.cli.show import SHOW_HELP, show
+from maskcli.cli.view import VIEW_HELP, view
 
 app = typer.Typer(
     name="maskcli",
@@ -17,6 +20,9 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.command("show", help=SHOW_HELP)(show)
+app.command("masks", help=MASKS_HELP)(masks)
+app.command("diff", help=DIFF_HELP)(diff)
+app.command("view", help=VIEW_HELP)(view)
 
 
 def version_callback(value: bool) -> None:

@@ -14,10 +14,21 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from maskcli.cli.common import handles_input_errors, parse_range, stderr_console, stdout_console
+from maskcli.cli.mask_options import (
+    AsOpt,
+    BlockIdsOpt,
+    DocLengthsOpt,
+    Dtype,
+    DtypeOpt,
+    MaskOpt,
+    ModelConfigOpt,
+    QOffsetOpt,
+)
 from maskcli.errors import InputError
 
 if TYPE_CHECKING:
     from maskcli.batches import Batch, Selection
+    from maskcli.mask_request import MaskRequest
     from maskcli.tokenizer import TokenizerHandle
 
 SHOW_HELP = """Tokenize TEXT and show tokens and ids beside the padding, causal and combined masks.
@@ -109,15 +120,24 @@ def show(
     pad_token: PadTokenOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document per batch (JSON Lines).")] = False,
     output: Annotated[
-        Optional[Path], typer.Option("--output", "-o", help="Write the JSON documents to FILE (atomically).")
+        Optional[Path],
+        typer.Option("--output", "-o", help="Write the JSON documents to FILE (atomically); FILE.npz: NumPy arrays."),
     ] = None,
     no_matrices: Annotated[bool, typer.Option(help="Leave the L x L masks out of the JSON.")] = False,
     token_range: Annotated[
         Optional[str], typer.Option("--range", help="Zoom the grids to tokens A:B (e.g. 100:160).")
     ] = None,
     compact: Annotated[bool, typer.Option(help="One character per cell: twice as many tokens per line.")] = False,
+    mask: MaskOpt = None,
+    model_config: ModelConfigOpt = None,
+    as_convention: AsOpt = None,
+    dtype: DtypeOpt = Dtype.float32,
+    q_offset: QOffsetOpt = 0,
+    doc_lengths: DocLengthsOpt = None,
+    block_ids: BlockIdsOpt = None,
 ) -> None:
     from maskcli.batches import Batch, SkipLog, make_batch, read_batches
+    from maskcli.cli.mask_options import mask_request
     from maskcli.encoding import EncodeSettings
     from maskcli.tokenizer import load_tokenizer
 
@@ -138,6 +158,7 @@ def show(
         pad_to_multiple_of=pad_to_multiple_of,
         add_special_tokens=not no_special_tokens,
     )
+    request = mask_request(tok, mask, model_config, as_convention, dtype, q_offset, doc_lengths, block_ids)
     log = SkipLog(skip=on_error is OnError.skip)
     if texts:
         from maskcli.shapes import TextRecord
@@ -152,7 +173,7 @@ def show(
             files, tok, settings, fmt=input_format, field_name=field, selection=selection,
             batch_size=batch_size, log=log,
         )
-    emit_batches(tok, batches, as_json=as_json, output=output, matrices=not no_matrices,
+    emit_batches(tok, batches, request, as_json=as_json, output=output, matrices=not no_matrices,
                  view=(view_range, compact), titled=bool(files))
     summary = log.summary()
     if summary:
@@ -169,6 +190,7 @@ def parse_selection(rows: str | None, limit: int | None) -> "Selection":
 def emit_batches(
     tok: "TokenizerHandle",
     batches: "Iterable[Batch]",
+    request: "MaskRequest",
     *,
     as_json: bool,
     output: Path | None,
@@ -176,15 +198,24 @@ def emit_batches(
     view: tuple,
     titled: bool,
 ) -> None:
-    """Stream batches out: JSON Lines to stdout and/or FILE, or grids to the terminal."""
+    """Stream batches out: JSON Lines to stdout and/or FILE (``.npz``: arrays), or grids."""
+    from maskcli.cli.mask_options import wants_grids, write_npz
     from maskcli.document import batch_document
+    from maskcli.mask_request import augment_document
     from maskcli.output import atomic_writer
 
+    if output is not None and output.suffix.lower() == ".npz":
+        write_npz(output, batches, request)
+        output = None
+        if not as_json:
+            return
     if as_json or output:
         with contextlib.ExitStack() as stack:
             sink = stack.enter_context(atomic_writer(output)) if output else None
             for batch in with_progress(batches, show=sink is not None or not sys.stdout.isatty()):
-                line = json.dumps(batch_document(tok, batch.resolved, batch.rows, matrices=matrices), ensure_ascii=False)
+                document = augment_document(batch_document(tok, batch.resolved, batch.rows, matrices=matrices),
+                                            batch.rows, request)
+                line = json.dumps(document, ensure_ascii=False)
                 if sink is not None:
                     sink.write(line + "\n")
                 if as_json:
@@ -198,9 +229,10 @@ def emit_batches(
     stream = iter(batches)
     first = next(stream, None)  # read before printing anything: a bad first record prints nothing
     render_header(console, tok)
+    grid_view = View(token_range=view[0], compact=view[1], masks=request if wants_grids(request) else None)
     for number, batch in enumerate(itertools.chain([first] if first else [], stream)):
         title = f"batch {number} · {batch.location} · {', '.join(batch.shapes)}" if titled else ""
-        render_batch(console, tok, batch.rows, View(token_range=view[0], compact=view[1]), title=title)
+        render_batch(console, tok, batch.rows, grid_view, title=title)
 
 
 def with_progress(batches: "Iterable[Batch]", show: bool) -> "Iterator[Batch]":

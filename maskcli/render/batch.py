@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -28,6 +29,7 @@ class View:
 
     token_range: tuple[int, int | None] | None = None
     compact: bool = False
+    masks: Any = None  # a maskcli.mask_request.MaskRequest: draw those masks instead of the default three
 
 
 def printable(token: str) -> str:
@@ -140,22 +142,32 @@ def render_sequence(
         )
     facts = row_facts(tok, seq)
     console.print(token_table(seq, facts, window))
+    if view.masks is None:
+        grids, notes = default_grids(seq, window, style)
+    else:
+        from maskcli.render.kinds import requested_grids
+
+        grids, notes = requested_grids(seq, view.masks, window, style)
+    width = grid_width(*window, style)
+    fits = len(grids) * width + 3 * (len(grids) - 1) <= console.width
+    lines = side_by_side(grids) if fits else [line for g in grids for line in g + [Text()]]
+    for line in lines:
+        console.print(line, no_wrap=True, overflow="crop", crop=True)
+    for note in notes + row_notes(seq, facts, tok.pad_token_id is None):
+        console.print(note)
+
+
+def default_grids(seq: Row, window: tuple[int, int], style: GridStyle) -> tuple[list[list[Text]], list[Text]]:
+    """The padding, causal and combined grids, and the NaN note."""
     masks = sequence_masks(seq)
     grids = [
         grid_lines(name, mask, seq.attention_mask, window, style, uses_padding=name != "causal")
         for name, mask in masks.items()
     ]
-    width = grid_width(*window, style)
-    lines = side_by_side(grids) if 3 * width + 6 <= console.width else [line for g in grids for line in g + [Text()]]
-    for line in lines:
-        console.print(line, no_wrap=True, overflow="crop", crop=True)
     empty = fully_masked_rows(masks["combined"]).tolist()
-    if empty:
-        console.print(
-            Text(f"query rows {empty} attend to nothing: softmax over no key gives NaN", style="yellow")
-        )
-    for note in row_notes(seq, facts, tok.pad_token_id is None):
-        console.print(note)
+    message = f"query rows {empty} attend to nothing: softmax over no key gives NaN"
+    notes = [Text(message, style="yellow")] if empty else []
+    return grids, notes
 
 
 def render_header(console: Console, tok: TokenizerHandle) -> None:

@@ -61,14 +61,37 @@ def grid_lines(
     window: tuple[int, int],
     style: GridStyle,
     uses_padding: bool = True,
+    rows: np.ndarray | None = None,
 ) -> list[Text]:
     """The lines of one grid over tokens ``window = (start, stop)``, column headers included.
 
     Row labels carry ``P`` for a pad query and ``!`` for a query that can attend to nothing.
+    ``rows`` names the query index of each mask row (default ``0..Q-1``; a KV cache's queries are
+    the last keys, ``--q-offset``).
     """
+    mask = np.asarray(mask, dtype=bool)
+    rows = np.arange(len(mask)) if rows is None else np.asarray(rows)
+    states = cell_states(mask, attention_mask if uses_padding else None)
+    am = np.asarray(attention_mask)
+    markers = [
+        ROW_EMPTY if not mask[i].any() else (ROW_PAD if q < len(am) and not am[q] else " ") for i, q in enumerate(rows)
+    ]
+    return state_grid_lines(title, states, markers, rows, window, style, style.glyphs, STYLES)
+
+
+def state_grid_lines(
+    title: str,
+    states: np.ndarray,
+    markers: list[str],
+    rows: np.ndarray,
+    window: tuple[int, int],
+    style: GridStyle,
+    glyphs: tuple[str, ...],
+    styles: tuple[str, ...],
+) -> list[Text]:
+    """A grid of per-cell ``states`` (indices into ``glyphs``/``styles``) over key ``window``;
+    only the rows whose query index lies in the window are drawn."""
     start, stop = window
-    states = cell_states(mask, attention_mask if uses_padding else None)[start:stop, start:stop]
-    empty = ~np.asarray(mask, dtype=bool).any(axis=-1)
     lw = label_width(start, stop)
     width = grid_width(start, stop, style)
     digits = len(str(max(stop - 1, 0)))
@@ -79,12 +102,14 @@ def grid_lines(
             number = str(k).rjust(digits)
             header.append(number[place].ljust(style.cell_width), style="bright_black")
         lines.append(header)
-    for row, q in enumerate(range(start, stop)):
-        marker = ROW_EMPTY if empty[q] else (ROW_PAD if not attention_mask[q] else " ")
+    for i, q in enumerate(rows):
+        if not start <= q < stop:
+            continue
+        marker = markers[i]
         line = Text(str(q).rjust(lw - 2), style="bright_black")
         line.append(f"{marker} ", style="bold yellow" if marker != " " else "")
-        for state in states[row]:
-            line.append(style.glyphs[state].ljust(style.cell_width), style=STYLES[state])
+        for state in states[i, start:stop]:
+            line.append(glyphs[state].ljust(style.cell_width), style=styles[state])
         lines.append(line)
     return lines
 

@@ -1,0 +1,74 @@
+"""Findings shown under the grids: things about a row's masks that silently go wrong.
+
+Each lint has a stable code:
+
+- ``empty-rows``: query rows that may attend to no key (softmax over nothing gives NaN).
+- ``packing-ignored``: ``position_ids`` restart (packed documents) but an all-ones 2-D
+  ``attention_mask`` is given; transformers detects packing only when the mask is None, so every
+  document attends across the others.
+- ``segment-ids``: values > 1 in the 2-D ``attention_mask``; transformers casts it to bool, so the
+  segments collapse into one.
+- ``window-no-effect``: the window covers the whole row; the mask is just causal (or full).
+- ``chunk-shifted``: left padding moves the chunk boundaries (transformers starts chunks at the
+  first real token), so they are not at multiples of C from index 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from maskcli.kinds import MaskSpec, RowContext
+from maskcli.packing import from_position_ids
+
+
+@dataclass(frozen=True)
+class Lint:
+    code: str
+    message: str
+
+    def describe(self) -> dict:
+        return {"code": self.code, "message": self.message}
+
+
+def row_lints(attention_mask: np.ndarray, position_ids: np.ndarray | None, given_attention_mask: bool = True) -> list[Lint]:
+    """Lints about the row's own inputs (independent of the requested masks)."""
+    found = []
+    am = np.asarray(attention_mask)
+    if (am > 1).any():
+        found.append(Lint(
+            "segment-ids",
+            f"attention_mask holds values {sorted(set(am[am > 1].tolist()))} > 1: transformers casts it to bool, "
+            "so segment ids collapse and segments attend to each other",
+        ))
+    if position_ids is not None and given_attention_mask and len(am) and (am != 0).all():
+        documents = int(from_position_ids(position_ids).documents[-1]) + 1
+        if documents > 1:
+            found.append(Lint(
+                "packing-ignored",
+                f"position_ids hold {documents} packed documents but an all-ones attention_mask is given: "
+                "transformers detects packing only when attention_mask is None, so documents attend to each other",
+            ))
+    return found
+
+
+def mask_lints(spec: MaskSpec, mask: np.ndarray, rows: np.ndarray, ctx: RowContext) -> list[Lint]:
+    """Lints about one built mask of a row."""
+    found = []
+    empty = [int(rows[i]) for i in np.flatnonzero(~np.asarray(mask, dtype=bool).any(axis=-1))]
+    if empty:
+        found.append(Lint("empty-rows", f"{spec.text}: query rows {empty} attend to nothing: softmax over no key gives NaN"))
+    length = len(ctx.attention_mask)
+    name, size = spec.kind.name, spec.size
+    reach = {"window": length, "window-mistral": length - 1, "window-bi": length - 1}.get(name)
+    if reach is not None and size is not None and size >= reach:
+        found.append(Lint("window-no-effect", f"{spec.text}: the window is not smaller than the {length}-token row, so it has no effect"))
+    if name == "chunk" and size is not None and ctx.left_padding % size:
+        lp = ctx.left_padding
+        found.append(Lint(
+            "chunk-shifted",
+            f"{spec.text}: {lp} left pad tokens shift the chunk boundaries to {lp}, {lp + size}, ... "
+            f"(chunks start at the first real token), not multiples of {size} from index 0",
+        ))
+    return found

@@ -1,0 +1,159 @@
+"""Reading masks users already have (``.npy``, ``.npz``, JSON) into boolean True = attend matrices.
+
+Accepted inputs, each giving named lists of 2-D ``(Q, K)`` matrices (one per sequence):
+
+- ``.npy``: one array ``(Q, K)``, ``(B, Q, K)`` or transformers' ``(B, 1, Q, K)``; named ``mask``.
+- ``.npz``: every array except ``input_ids`` / ``attention_mask`` / ``convention`` is a mask
+  (``maskcli show -o masks.npz`` writes exactly that, with its ``convention``).
+- JSON: a ``maskcli show --json`` document (its ``mask_convention`` is honoured), a matrix
+  (nested lists), or an object mapping names to matrices.
+
+A file that states its convention is read in it; ``--convention`` covers files that state none
+(default ``sdpa``: nonzero = attend) and must agree with a file that does.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from maskcli.conventions import MATRIX_CONVENTIONS, check_convention, from_convention
+from maskcli.errors import InputError
+from maskcli.flash import FlashForm, mask_from_flash
+
+NON_MASK_KEYS = ("input_ids", "attention_mask", "convention")
+DEFAULT_IMPORT_CONVENTION = "sdpa"
+
+
+@dataclass(frozen=True)
+class MaskFile:
+    """Named masks, one boolean ``(Q, K)`` matrix per sequence, plus the rows' padding when known."""
+
+    path: str
+    convention: str
+    masks: dict[str, list[np.ndarray]]
+    attention_mask: list[np.ndarray] | None = None
+    query_rows: dict[str, list[np.ndarray]] = field(default_factory=dict)
+
+
+def _pick(path: str, stated: str | None, given: str | None) -> str:
+    if stated and given and stated != given:
+        raise InputError(f"{path} states convention {stated!r}, but --convention {given} was given")
+    name = stated or given or DEFAULT_IMPORT_CONVENTION
+    if name not in MATRIX_CONVENTIONS and name != "flash":
+        check_convention(name)
+    return name
+
+
+def _split(path: str, name: str, array: np.ndarray) -> list[np.ndarray]:
+    """A mask array as a list of 2-D matrices."""
+    arr = np.asarray(array)
+    if arr.ndim == 4 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    if arr.ndim == 2:
+        return [arr]
+    if arr.ndim == 3:
+        return list(arr)
+    raise InputError(f"{path}: mask {name!r} has shape {arr.shape}; expected (Q, K), (B, Q, K) or (B, 1, Q, K)")
+
+
+def _decode(path: str, name: str, matrices: list, convention: str, lengths: list[int] | None) -> list[np.ndarray]:
+    out = []
+    for i, matrix in enumerate(matrices):
+        where = f"{path}: mask {name!r} sequence {i}"
+        if isinstance(matrix, dict):
+            if not matrix.get("representable", False) or lengths is None:
+                raise InputError(f"{where}: no matrix in this flash entry ({matrix.get('reason', 'no lengths known')})")
+            form = FlashForm(bool(matrix["causal"]), tuple(matrix["window_size"]), tuple(matrix["cu_seqlens"]), tuple(matrix["indices"]))
+            out.append(mask_from_flash(form, lengths[i]))
+            continue
+        try:
+            arr = np.array(matrix)
+        except ValueError:
+            raise InputError(f"{where}: rows of different lengths") from None
+        if arr.ndim != 2:
+            raise InputError(f"{where}: expected a 2-D matrix, got shape {arr.shape}")
+        out.append(from_convention(arr, convention, where))
+    return out
+
+
+def _depth(value: object) -> int:
+    """Nesting depth of a JSON list (``[[1, 0], [1, 1]]`` -> 2)."""
+    depth = 0
+    while isinstance(value, list) and value:
+        depth, value = depth + 1, value[0]
+    return depth
+
+
+def load_npy(path: str, convention: str | None) -> MaskFile:
+    try:
+        array = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{path}: not a NumPy .npy file ({exc})") from None
+    name = _pick(path, None, convention)
+    return MaskFile(path, name, {"mask": _decode(path, "mask", _split(path, "mask", array), name, None)})
+
+
+def load_npz(path: str, convention: str | None) -> MaskFile:
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {key: data[key] for key in data.files}
+    except (OSError, ValueError, zipfile.BadZipFile) as exc:
+        raise InputError(f"{path}: not a NumPy .npz file ({exc})") from None
+    stated = str(arrays["convention"]) if "convention" in arrays else None
+    name = _pick(path, stated, convention)
+    masks = {key: _decode(path, key, _split(path, key, value), name, None) for key, value in arrays.items() if key not in NON_MASK_KEYS}
+    if not masks:
+        raise InputError(f"{path}: no mask arrays in the file")
+    am = arrays.get("attention_mask")
+    return MaskFile(path, name, masks, list(np.atleast_2d(am)) if am is not None else None)
+
+
+def load_json(path: str, convention: str | None) -> MaskFile:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"{path}: not a JSON file ({exc})") from None
+    if isinstance(data, dict) and "sequences" in data:
+        stated = (data.get("mask_convention") or {}).get("name", "hf")
+        name = _pick(path, stated, convention)
+        sequences = data["sequences"]
+        if not sequences or "masks" not in sequences[0]:
+            raise InputError(f"{path}: the document has no mask matrices (written with --no-matrices?)")
+        lengths = [len(seq["attention_mask"]) for seq in sequences]
+        masks = {
+            key: _decode(path, key, [seq["masks"][key] for seq in sequences], name, lengths)
+            for key in sequences[0]["masks"]
+            if all(key in seq["masks"] for seq in sequences)
+        }
+        rows = {
+            key: [np.asarray(seq["query_rows"][key]) for seq in sequences]
+            for key in masks
+            if all(key in seq.get("query_rows", {}) for seq in sequences)
+        }
+        return MaskFile(path, name, masks, [np.asarray(seq["attention_mask"]) for seq in sequences], rows)
+    name = _pick(path, None, convention)
+    named = data if isinstance(data, dict) else {"mask": data}
+    masks = {}
+    for key, value in named.items():
+        if not isinstance(value, list):
+            raise InputError(f"{path}: mask {key!r} is not a matrix (nested lists)")
+        masks[key] = _decode(path, key, value if _depth(value) == 3 else [value], name, None)
+    return MaskFile(path, name, masks)
+
+
+LOADERS = {".npy": load_npy, ".npz": load_npz, ".json": load_json}
+
+
+def load_mask_file(path: str, convention: str | None = None) -> MaskFile:
+    """Any supported file by its suffix."""
+    if path == "-" or not Path(path).is_file():
+        raise InputError(f"{path}: no such file")
+    loader = LOADERS.get(Path(path).suffix.lower())
+    if loader is None:
+        raise InputError(f"{path}: unknown mask file type; use .npy, .npz or .json")
+    return loader(path, convention)
