@@ -10,7 +10,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from maskcli.padding import MaskDisagreement, mask_pad_disagreement, padded_side
-from maskcli.positions import derived_position_ids, document_ids
+from maskcli.packing import from_position_ids
+from maskcli.positions import derived_position_ids
 from maskcli.records import Row
 from maskcli.tokenizer import TokenizerHandle
 
@@ -39,7 +40,7 @@ def row_facts(tok: TokenizerHandle, row: Row) -> RowFacts:
         positions, derived = derived_position_ids(mask), True
     documents = None
     if row.position_ids is not None and len(row.position_ids) == len(ids):
-        docs = document_ids(row.position_ids)
+        docs = from_position_ids(row.position_ids).documents
         documents = docs if docs.size and docs[-1] > 0 else None
     trained = final_eos = None
     if row.labels is not None and len(row.labels) == len(ids):

@@ -97,7 +97,7 @@ def test_packed_rows_show_documents(cli):
     seqs = sequences(cli("show", "-f", SAMPLES / "packed.jsonl", "--json", "--no-matrices"))
     assert seqs[0]["documents"][:8] == [0] * 7 + [1]
     text = cli("show", "-f", SAMPLES / "packed.jsonl").stdout
-    assert "← new document" in text and "documents by position_ids" in text
+    assert "← new document" in text and "packing-ignored: position_ids hold 3 packed documents" in text
 
 
 def test_torchtune_tokens_and_mask(cli):

@@ -6,7 +6,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from maskcli.masks import causal_mask, combined_mask, fully_masked_rows, padding_mask
-from maskcli.positions import derived_position_ids, document_ids
+from maskcli.packing import from_position_ids
+from maskcli.positions import derived_position_ids
 
 
 def rows(text: str) -> np.ndarray:
@@ -23,7 +24,7 @@ def test_worked_examples_from_mask_semantics():
     assert np.array_equal(right, rows("100000 110000 111000 111100 111100 111100"))
     assert fully_masked_rows(right).tolist() == []
     assert derived_position_ids(np.array([0, 0, 1, 1, 1, 1])).tolist() == [0, 0, 0, 1, 2, 3]
-    assert document_ids(np.array([0, 1, 2, 0, 1, 0])).tolist() == [0, 0, 0, 1, 1, 2]
+    assert from_position_ids(np.array([0, 1, 2, 0, 1, 0])).documents.tolist() == [0, 0, 0, 1, 1, 2]
 
 
 masks_2d = st.integers(1, 12).flatmap(

@@ -18,6 +18,7 @@ from rich.text import Text
 from maskcli.document import sequence_masks
 from maskcli.facts import RowFacts, row_facts
 from maskcli.records import Row
+from maskcli.lints import row_lints
 from maskcli.masks import fully_masked_rows
 from maskcli.render.grids import GridStyle, grid_lines, grid_width, legend, side_by_side
 from maskcli.tokenizer import TokenizerHandle
@@ -92,11 +93,6 @@ def row_notes(seq: Row, facts: RowFacts, tok_has_no_pad: bool) -> list[Text]:
     if seq.pretokenized and tok_has_no_pad and not seq.attention_mask.all():
         notes.append(Text("the tokenizer has no pad token: pass --pad-token (e.g. eos) to check the mask "
                           "against the pad tokens", style="bright_black"))
-    if facts.documents is not None and seq.attention_mask.all():
-        notes.append(Text(
-            f"packed row: {int(facts.documents[-1]) + 1} documents by position_ids, but the attention mask is "
-            "all ones: with a 2-D mask transformers attends across documents (sdpa/eager); packing is "
-            "detected only when no attention_mask is passed", style="yellow"))
     if facts.disagreement:
         notes.append(Text(
             f"attention_mask disagrees with the pad tokens: masked real tokens "
@@ -167,7 +163,8 @@ def default_grids(seq: Row, window: tuple[int, int], style: GridStyle) -> tuple[
     empty = fully_masked_rows(masks["combined"]).tolist()
     message = f"query rows {empty} attend to nothing: softmax over no key gives NaN"
     notes = [Text(message, style="yellow")] if empty else []
-    return grids, notes
+    lints = row_lints(seq.attention_mask, seq.position_ids, seq.given_attention_mask)
+    return grids, notes + [Text(f"{lint.code}: {lint.message}", style="yellow") for lint in lints]
 
 
 def render_header(console: Console, tok: TokenizerHandle) -> None:
