@@ -18,6 +18,7 @@ import numpy as np
 from maskcli.errors import InputError
 from maskcli.spans import SpanMask
 
+SCHEMA_VERSION = 1
 ATTEND_CONVENTION = "rows are queries, columns are keys; 1 = may attend, 0 = masked"
 
 
@@ -54,6 +55,28 @@ class ClassicMask:
     panels: tuple[Panel, ...]
     convention: str = ATTEND_CONVENTION
     facts: dict[str, Any] = field(default_factory=dict)
+
+    def describe(self, matrices: bool = True, max_tokens: int = 1024) -> dict[str, Any]:
+        """The ``--json`` document (schema_version 1); matrices only up to ``max_tokens`` positions."""
+        panels = []
+        for panel in self.panels:
+            entry: dict[str, Any] = {"title": panel.title, "length": panel.length}
+            if panel.native_convention:
+                entry["native_convention"] = panel.native_convention
+            if panel.length <= max_tokens:
+                entry["labels"] = [str(label) for label in panel.labels]
+                if matrices:
+                    entry["attend"] = panel.window().astype(int).tolist()
+            panels.append(entry)
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "kind": self.kind,
+            "summary": self.summary,
+            "reference": self.reference,
+            "convention": self.convention,
+            "facts": self.facts,
+            "panels": panels,
+        }
 
 
 def index_labels(length: int) -> list[str]:
