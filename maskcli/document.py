@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-
 from maskcli.encoding import ResolvedSettings
-from maskcli.records import Row
+from maskcli.facts import row_facts
 from maskcli.masks import causal_mask, combined_mask, fully_masked_rows, padding_mask
+from maskcli.records import Row
 from maskcli.tokenizer import TokenizerHandle
 
 SCHEMA_VERSION = 1
@@ -25,26 +24,39 @@ def sequence_masks(seq: Row) -> dict[str, Any]:
     }
 
 
-def special_tokens_mask(tok: TokenizerHandle, seq: Row) -> np.ndarray:
-    """The row's own mask when the tokenizer produced it, else special ids looked up."""
-    if seq.special_tokens_mask is not None:
-        return seq.special_tokens_mask
-    return np.isin(seq.input_ids, list(tok.special_ids)).astype(np.int8)
-
-
 def sequence_record(tok: TokenizerHandle, index: int, seq: Row, matrices: bool = True) -> dict[str, Any]:
     masks = sequence_masks(seq)
+    facts = row_facts(tok, seq)
     record: dict[str, Any] = {
         "index": index,
+        "source": seq.source.describe(),
+        "shape": seq.shape,
         "text": seq.text,
-        "tokens": tok.tokens(seq.input_ids),
+        "tokens": facts.tokens,
         "input_ids": seq.input_ids.tolist(),
         "attention_mask": seq.attention_mask.tolist(),
-        "special_tokens_mask": special_tokens_mask(tok, seq).tolist(),
+        "special_tokens_mask": facts.special_tokens_mask.tolist(),
         "num_tokens": seq.num_tokens,
         "truncated": seq.truncated,
         "fully_masked_rows": fully_masked_rows(masks["combined"]).tolist(),
     }
+    if seq.pretokenized:
+        record["attention_mask_given"] = seq.given_attention_mask
+    for name in ("labels", "position_ids", "token_type_ids"):
+        value = getattr(seq, name)
+        if value is not None:
+            record[name] = value.tolist()
+    if facts.positions_derived:
+        record["derived_position_ids"] = facts.position_ids.tolist()
+    if facts.documents is not None:
+        record["documents"] = facts.documents.tolist()
+    if facts.final_eos_trained is not None:
+        record["final_eos_trained"] = facts.final_eos_trained
+    if facts.disagreement:
+        record["mask_disagrees_with_pad_tokens"] = {
+            "masked_real_tokens": facts.disagreement.masked_real.tolist(),
+            "attended_pad_tokens": facts.disagreement.attended_pad.tolist(),
+        }
     if matrices:
         record["masks"] = {name: mask.astype(int).tolist() for name, mask in masks.items()}
     return record
@@ -52,7 +64,7 @@ def sequence_record(tok: TokenizerHandle, index: int, seq: Row, matrices: bool =
 
 def batch_document(
     tok: TokenizerHandle,
-    resolved: ResolvedSettings,
+    resolved: ResolvedSettings | None,
     sequences: Sequence[Row],
     matrices: bool = True,
 ) -> dict[str, Any]:
@@ -61,6 +73,6 @@ def batch_document(
         "schema_version": SCHEMA_VERSION,
         "convention": CONVENTION,
         "tokenizer": tok.describe(),
-        "settings": resolved.describe(),
+        "settings": resolved.describe() if resolved else None,
         "sequences": [sequence_record(tok, i, seq, matrices) for i, seq in enumerate(sequences)],
     }

@@ -165,7 +165,7 @@ def encode_texts(
         # maskcli refuses only when some row really would get pad tokens.
         resolved_unpadded = dataclasses.replace(resolved, padding="none")
         configure_backend(tok, resolved_unpadded)
-        encodings = tok.backend.encode_batch(list(texts), add_special_tokens=resolved.add_special_tokens)
+        encodings = tok.backend.encode_batch_fast(list(texts), add_special_tokens=resolved.add_special_tokens)
         lengths = [len(enc.ids) for enc in encodings]
         if any(length < padded_length(lengths, resolved) for length in lengths):
             raise InputError(
@@ -176,7 +176,7 @@ def encode_texts(
             )
     else:
         configure_backend(tok, resolved)
-        encodings = tok.backend.encode_batch(list(texts), add_special_tokens=resolved.add_special_tokens)
+        encodings = tok.backend.encode_batch_fast(list(texts), add_special_tokens=resolved.add_special_tokens)
     if sources is None:
         sources = [Source("<text>", row=i) for i in range(len(texts))]
     return resolved, [

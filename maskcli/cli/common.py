@@ -57,8 +57,8 @@ def stderr_console() -> Any:
     return Console(stderr=True, highlight=False)
 
 
-def parse_range(value: str | None) -> tuple[int, int | None] | None:
-    """``--range A:B`` (either side may be empty) into ``(A, B)``."""
+def parse_range(value: str | None, option: str = "--range") -> tuple[int, int | None] | None:
+    """``A:B`` (either side may be empty) into ``(A, B)``."""
     if value is None:
         return None
     start, sep, stop = value.partition(":")
@@ -68,7 +68,7 @@ def parse_range(value: str | None) -> tuple[int, int | None] | None:
         lo = int(start) if start.strip() else 0
         hi = int(stop) if stop.strip() else None
     except ValueError:
-        raise InputError(f"--range must look like A:B (e.g. 100:160), not {value!r}") from None
+        raise InputError(f"{option} must look like A:B (e.g. 100:160), not {value!r}") from None
     if lo < 0 or (hi is not None and hi <= lo):
-        raise InputError(f"--range {value}: need 0 <= A < B")
+        raise InputError(f"{option} {value}: need 0 <= A < B")
     return lo, hi

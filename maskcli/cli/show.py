@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import json
 import sys
+from collections.abc import Iterable, Iterator
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from maskcli.cli.common import handles_input_errors, parse_range, stdout_console
+from maskcli.cli.common import handles_input_errors, parse_range, stderr_console, stdout_console
 from maskcli.errors import InputError
+
+if TYPE_CHECKING:
+    from maskcli.batches import Batch, Selection
+    from maskcli.tokenizer import TokenizerHandle
 
 SHOW_HELP = """Tokenize TEXT and show tokens and ids beside the padding, causal and combined masks.
 
@@ -68,9 +75,26 @@ def read_texts(texts: list[str]) -> list[str]:
     return result
 
 
+class OnError(str, Enum):
+    fail = "fail"
+    skip = "skip"
+
+
 @handles_input_errors
 def show(
     texts: Annotated[Optional[list[str]], typer.Argument(help="Texts to tokenize as one batch; - reads stdin.")] = None,
+    files: Annotated[
+        Optional[list[str]],
+        typer.Option("--file", "-f", help="Read records from FILE (repeatable; - is stdin)."),
+    ] = None,
+    input_format: Annotated[
+        Optional[str], typer.Option(help="text, jsonl, json, csv, tsv, parquet or arrow [default: from the extension].")
+    ] = None,
+    field: Annotated[str, typer.Option(help="Record field holding the text.")] = "text",
+    rows: Annotated[Optional[str], typer.Option(help="Only records A:B (0-based, B exclusive).")] = None,
+    limit: Annotated[Optional[int], typer.Option(help="At most N records.")] = None,
+    batch_size: Annotated[int, typer.Option(help="Records per padded batch.")] = 8,
+    on_error: Annotated[OnError, typer.Option(help="fail on a bad record, or skip and count it.")] = OnError.fail,
     tokenizer: TokenizerOpt = "gpt2",
     padding: Annotated[Padding, typer.Option(help="Padding strategy, as in the tokenizer's __call__.")] = Padding.longest,
     max_length: Annotated[Optional[int], typer.Option(help="max_length for padding and truncation.")] = None,
@@ -83,9 +107,9 @@ def show(
     pad_to_multiple_of: Annotated[Optional[int], typer.Option(help="Pad lengths up to a multiple of N.")] = None,
     no_special_tokens: Annotated[bool, typer.Option(help="Do not add BOS/EOS/CLS/SEP.")] = False,
     pad_token: PadTokenOpt = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the batch as one JSON document.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document per batch (JSON Lines).")] = False,
     output: Annotated[
-        Optional[Path], typer.Option("--output", "-o", help="Write the JSON document to FILE (atomically).")
+        Optional[Path], typer.Option("--output", "-o", help="Write the JSON documents to FILE (atomically).")
     ] = None,
     no_matrices: Annotated[bool, typer.Option(help="Leave the L x L masks out of the JSON.")] = False,
     token_range: Annotated[
@@ -93,15 +117,18 @@ def show(
     ] = None,
     compact: Annotated[bool, typer.Option(help="One character per cell: twice as many tokens per line.")] = False,
 ) -> None:
-    from maskcli.document import batch_document
-    from maskcli.encoding import EncodeSettings, encode_texts
-    from maskcli.output import write_atomic
+    from maskcli.batches import Batch, SkipLog, make_batch, read_batches
+    from maskcli.encoding import EncodeSettings
     from maskcli.tokenizer import load_tokenizer
 
-    batch = read_texts(texts or [])
-    if not batch:
-        raise InputError("no text given: pass TEXT arguments, or - to read lines from stdin")
+    if texts and files:
+        raise InputError("give TEXT arguments or --file, not both")
+    if not texts and not files:
+        if sys.stdin is None or sys.stdin.isatty():
+            raise InputError("no input: pass TEXT arguments, --file PATH, or pipe records into stdin")
+        files = ["-"]
     view_range = parse_range(token_range)
+    selection = parse_selection(rows, limit)
     tok = load_tokenizer(tokenizer, pad_token=pad_token)
     settings = EncodeSettings(
         padding=padding.value,
@@ -111,16 +138,81 @@ def show(
         pad_to_multiple_of=pad_to_multiple_of,
         add_special_tokens=not no_special_tokens,
     )
-    resolved, sequences = encode_texts(tok, batch, settings)
+    log = SkipLog(skip=on_error is OnError.skip)
+    if texts:
+        from maskcli.shapes import TextRecord
+        from maskcli.records import Source
+
+        records = [TextRecord(Source("<text>", row=i), text, "text") for i, text in enumerate(read_texts(texts))]
+        if not records:
+            raise InputError("no text given: stdin was empty")
+        batches: Iterable[Batch] = [make_batch(tok, settings, records)]
+    else:
+        batches = read_batches(
+            files, tok, settings, fmt=input_format, field_name=field, selection=selection,
+            batch_size=batch_size, log=log,
+        )
+    emit_batches(tok, batches, as_json=as_json, output=output, matrices=not no_matrices,
+                 view=(view_range, compact), titled=bool(files))
+    summary = log.summary()
+    if summary:
+        typer.echo(f"Warning: {summary}", err=True)
+
+
+def parse_selection(rows: str | None, limit: int | None) -> "Selection":
+    from maskcli.batches import Selection
+
+    span = parse_range(rows, "--rows") or (0, None)
+    return Selection(start=span[0], stop=span[1], limit=limit)
+
+
+def emit_batches(
+    tok: "TokenizerHandle",
+    batches: "Iterable[Batch]",
+    *,
+    as_json: bool,
+    output: Path | None,
+    matrices: bool,
+    view: tuple,
+    titled: bool,
+) -> None:
+    """Stream batches out: JSON Lines to stdout and/or FILE, or grids to the terminal."""
+    from maskcli.document import batch_document
+    from maskcli.output import atomic_writer
+
     if as_json or output:
-        line = json.dumps(batch_document(tok, resolved, sequences, matrices=not no_matrices), ensure_ascii=False)
-        if output:
-            write_atomic(output, line + "\n")
-        if as_json:
-            sys.stdout.write(line + "\n")
+        with contextlib.ExitStack() as stack:
+            sink = stack.enter_context(atomic_writer(output)) if output else None
+            for batch in with_progress(batches, show=sink is not None or not sys.stdout.isatty()):
+                line = json.dumps(batch_document(tok, batch.resolved, batch.rows, matrices=matrices), ensure_ascii=False)
+                if sink is not None:
+                    sink.write(line + "\n")
+                if as_json:
+                    sys.stdout.write(line + "\n")
             sys.stdout.flush()
         if as_json:
             return
-    from maskcli.render.batch import View, render_batch
+    from maskcli.render.batch import View, render_batch, render_header
 
-    render_batch(stdout_console(), tok, sequences, View(token_range=view_range, compact=compact))
+    console = stdout_console()
+    stream = iter(batches)
+    first = next(stream, None)  # read before printing anything: a bad first record prints nothing
+    render_header(console, tok)
+    for number, batch in enumerate(itertools.chain([first] if first else [], stream)):
+        title = f"batch {number} · {batch.location} · {', '.join(batch.shapes)}" if titled else ""
+        render_batch(console, tok, batch.rows, View(token_range=view[0], compact=view[1]), title=title)
+
+
+def with_progress(batches: "Iterable[Batch]", show: bool) -> "Iterator[Batch]":
+    """Count rows on stderr while batches stream, only when stderr is a terminal."""
+    if not (show and sys.stderr.isatty()):
+        yield from batches
+        return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(SpinnerColumn(), TextColumn("{task.completed} rows"), TimeElapsedColumn(),
+                  console=stderr_console(), transient=True) as progress:
+        task = progress.add_task("rows", total=None)
+        for batch in batches:
+            yield batch
+            progress.advance(task, len(batch.rows))

@@ -14,7 +14,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from maskcli.document import sequence_masks, special_tokens_mask
+from maskcli.document import sequence_masks
+from maskcli.facts import RowFacts, row_facts
 from maskcli.records import Row
 from maskcli.masks import fully_masked_rows
 from maskcli.render.grids import GridStyle, grid_lines, grid_width, legend, side_by_side
@@ -34,25 +35,73 @@ def printable(token: str) -> str:
     return "".join(ch if ch.isprintable() and ch != " " else repr(ch)[1:-1] if ch != " " else "␠" for ch in token)
 
 
-def token_table(tok: TokenizerHandle, seq: Row, window: tuple[int, int]) -> Table:
+def token_table(seq: Row, facts: RowFacts, window: tuple[int, int]) -> Table:
+    """Index, token, id and kind, plus label / position / document columns when the row has them."""
     table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
     table.add_column("#", justify="right", style="bright_black")
     table.add_column("token", no_wrap=True, overflow="ellipsis", max_width=32)
     table.add_column("id", justify="right")
+    extra = []
+    if seq.labels is not None and facts.trained is not None:
+        table.add_column("label", justify="right")
+        extra.append(lambda i: Text(str(seq.labels[i]), style="bold green") if facts.trained[i]
+                     else Text("-100", style="bright_black"))
+    if facts.position_ids is not None and len(facts.position_ids) == len(seq):
+        table.add_column("pos*" if facts.positions_derived else "pos", justify="right")
+        extra.append(lambda i: str(facts.position_ids[i]))
+    if facts.documents is not None:
+        table.add_column("doc", justify="right")
+        extra.append(lambda i: Text(str(facts.documents[i]), style="magenta"))
     table.add_column("", no_wrap=True)
     start, stop = window
-    tokens = tok.tokens(seq.input_ids[start:stop])
-    special = special_tokens_mask(tok, seq)
-    for i, token in zip(range(start, stop), tokens):
-        token_id = int(seq.input_ids[i])
+    for i in range(start, stop):
+        token = facts.tokens[i]
         if not seq.attention_mask[i]:
             kind = Text("pad", style="red")
-        elif special[i]:
+        elif facts.special_id[i] or facts.special_tokens_mask[i]:
             kind = Text("special", style="cyan")
         else:
             kind = Text("")
-        table.add_row(str(i), printable(token), str(token_id), kind)
+        if facts.documents is not None and i and facts.documents[i] != facts.documents[i - 1]:
+            kind.append(" ← new document", style="magenta")
+        if facts.disagreement is not None and i in facts.disagreement.masked_real:
+            kind.append(" masked real token!", style="bold yellow")
+        if facts.disagreement is not None and i in facts.disagreement.attended_pad:
+            kind.append(" attended pad!", style="bold yellow")
+        label = Text("<not in vocabulary>", style="bold red") if token is None else printable(token)
+        table.add_row(str(i), label, str(int(seq.input_ids[i])), *(cell(i) for cell in extra), kind)
     return table
+
+
+def row_notes(seq: Row, facts: RowFacts, tok_has_no_pad: bool) -> list[Text]:
+    """One-line observations under the grids."""
+    notes = []
+    if facts.trained is not None:
+        real = seq.attention_mask.astype(bool)
+        trained_real = int((facts.trained & real).sum())
+        line = f"labels: {trained_real} of {int(real.sum())} real tokens trained (-100 elsewhere)"
+        if facts.final_eos_trained is not None:
+            line += "; final EOS " + ("trained" if facts.final_eos_trained else "NOT trained: the model never learns to stop")
+        notes.append(Text(line, style="yellow" if facts.final_eos_trained is False else "bright_black"))
+    if facts.positions_derived:
+        notes.append(Text("pos*: position ids derived as generate() does: cumsum(mask) - 1, pads 0", style="bright_black"))
+    if seq.pretokenized and not seq.given_attention_mask:
+        notes.append(Text("no attention_mask in the record: every token is attended", style="bright_black"))
+    if seq.pretokenized and tok_has_no_pad and not seq.attention_mask.all():
+        notes.append(Text("the tokenizer has no pad token: pass --pad-token (e.g. eos) to check the mask "
+                          "against the pad tokens", style="bright_black"))
+    if facts.documents is not None and seq.attention_mask.all():
+        notes.append(Text(
+            f"packed row: {int(facts.documents[-1]) + 1} documents by position_ids, but the attention mask is "
+            "all ones: with a 2-D mask transformers attends across documents (sdpa/eager); packing is "
+            "detected only when no attention_mask is passed", style="yellow"))
+    if facts.disagreement:
+        notes.append(Text(
+            f"attention_mask disagrees with the pad tokens: masked real tokens "
+            f"{facts.disagreement.masked_real.tolist()}, attended pad tokens {facts.disagreement.attended_pad.tolist()}",
+            style="bold yellow",
+        ))
+    return notes
 
 
 def fit_window(length: int, width: int, view: View, style: GridStyle) -> tuple[int, int]:
@@ -68,18 +117,18 @@ def fit_window(length: int, width: int, view: View, style: GridStyle) -> tuple[i
 
 
 def render_sequence(
-    console: Console, tok: TokenizerHandle, index: int, seq: Row, view: View, ascii_only: bool
+    console: Console, tok: TokenizerHandle, index: int, seq: Row, view: View, ascii_glyphs: bool
 ) -> None:
     length = len(seq.input_ids)
     pads = length - seq.num_tokens
-    facts = [f"{length} tokens", f"{seq.num_tokens} real", f"{pads} pad"]
+    summary = [str(seq.source), seq.shape, f"{length} tokens", f"{seq.num_tokens} real", f"{pads} pad"]
     if seq.truncated:
-        facts.append("truncated")
-    console.print(Text(f"sequence {index}", style="bold") + Text(" · " + ", ".join(facts), style="bright_black"))
+        summary.append("truncated")
+    console.print(Text(f"sequence {index}", style="bold") + Text(" · " + ", ".join(summary), style="bright_black"))
     if length == 0:
         console.print(Text("  (no tokens)", style="bright_black"))
         return
-    style = GridStyle(compact=view.compact, ascii=ascii_only)
+    style = GridStyle(compact=view.compact, ascii=ascii_glyphs)
     window = fit_window(length, console.width, view, style)
     if window[1] - window[0] < length:
         console.print(
@@ -89,7 +138,8 @@ def render_sequence(
                 style="yellow",
             )
         )
-    console.print(token_table(tok, seq, window))
+    facts = row_facts(tok, seq)
+    console.print(token_table(seq, facts, window))
     masks = sequence_masks(seq)
     grids = [
         grid_lines(name, mask, seq.attention_mask, window, style, uses_padding=name != "causal")
@@ -104,12 +154,12 @@ def render_sequence(
         console.print(
             Text(f"query rows {empty} attend to nothing: softmax over no key gives NaN", style="yellow")
         )
+    for note in row_notes(seq, facts, tok.pad_token_id is None):
+        console.print(note)
 
 
-def render_batch(
-    console: Console, tok: TokenizerHandle, sequences: Sequence[Row], view: View
-) -> None:
-    ascii_only = not (console.encoding or "").lower().startswith("utf")
+def render_header(console: Console, tok: TokenizerHandle) -> None:
+    """Tokenizer and legend, once per output."""
     console.print(
         Text(f"tokenizer {tok.name} ({tok.class_name})", style="bold")
         + Text(
@@ -117,7 +167,17 @@ def render_batch(
             style="bright_black",
         )
     )
-    console.print(Text(legend(GridStyle(ascii=ascii_only)), style="bright_black"))
+    console.print(Text(legend(GridStyle(ascii=ascii_only(console))), style="bright_black"))
+
+
+def ascii_only(console: Console) -> bool:
+    return not (console.encoding or "").lower().startswith("utf")
+
+
+def render_batch(console: Console, tok: TokenizerHandle, sequences: Sequence[Row], view: View, title: str = "") -> None:
+    if title:
+        console.print()
+        console.rule(Text(title, style="bold"), align="left")
     for index, seq in enumerate(sequences):
         console.print()
-        render_sequence(console, tok, index, seq, view, ascii_only)
+        render_sequence(console, tok, index, seq, view, ascii_only(console))

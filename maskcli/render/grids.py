@@ -92,8 +92,9 @@ def grid_lines(
 def legend(style: GridStyle) -> str:
     attend, causal, pad = style.glyphs
     return (
-        f"rows = queries, columns = keys: {attend} attend  {causal} blocked by causality  "
-        f"{pad} blocked by padding  {ROW_PAD} pad query  {ROW_EMPTY} sees no key (NaN)"
+        "rows = queries, columns = keys\n"
+        f"{attend} attend  {causal} blocked by causality  {pad} blocked by padding  "
+        f"{ROW_PAD} pad query  {ROW_EMPTY} sees no key (NaN)"
     )
 
 

@@ -1,0 +1,198 @@
+"""Record shapes: what a record holds and how it becomes model input.
+
+==================  ===========================================  =================================
+shape               record                                       becomes
+==================  ===========================================  =================================
+``field:NAME``      ``{"text": "..."}`` (``--field NAME``)       that string, tokenized
+``prompt+completion`` ``{"prompt": "...", "completion": "..."}`` prompt + completion, tokenized
+``messages``        ``{"messages": [{"role", "content"}]}``     the tokenizer's chat template
+``conversations``   ShareGPT ``[{"from", "value"}]``            mapped to roles, chat template
+``alpaca``          ``instruction`` / ``input`` / ``output``     the Alpaca prompt, tokenized
+``pretokenized``    ``input_ids`` (+ ``attention_mask`` ...)     taken exactly as given
+``torchtune``       ``tokens`` + ``mask`` (True = not trained)   ids as given, labels -100 on mask
+==================  ===========================================  =================================
+
+Text produced by a chat template is tokenized without adding special tokens, as
+``apply_chat_template(..., tokenize=True)`` does (the template writes them itself).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from maskcli.readers import RowError
+from maskcli.records import Row, Source
+from maskcli.tokenizer import TokenizerHandle
+
+TOKEN_FIELDS = ("input_ids", "attention_mask", "labels", "position_ids", "token_type_ids")
+SHAREGPT_ROLES = {"human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant",
+                  "system": "system", "tool": "tool", "function_call": "assistant", "observation": "tool"}
+ALPACA = (
+    "Below is an instruction that describes a task{paired}. Write a response that appropriately "
+    "completes the request.\n\n### Instruction:\n{instruction}\n\n{input_block}### Response:\n{output}"
+)
+
+
+@dataclass(frozen=True)
+class TextRecord:
+    """A record that still has to be tokenized."""
+
+    source: Source
+    text: str
+    shape: str
+    add_special_tokens: bool = True
+
+
+def interpret(
+    source: Source, record: Any, tok: TokenizerHandle, field: str = "text", strict: bool = True
+) -> TextRecord | Row:
+    """Decide the record's shape and turn it into text to tokenize or a pre-tokenized :class:`Row`.
+
+    ``strict`` (``show``) rejects inconsistent token fields; ``check`` passes ``strict=False`` to
+    report them as findings instead.
+    """
+    if isinstance(record, str):
+        return TextRecord(source, record, "text")
+    if not isinstance(record, dict):
+        raise RowError(source, f"expected a JSON object, got {type(record).__name__}")
+    if field in record:
+        return TextRecord(source, _string(source, record, field), f"field:{field}")
+    if "input_ids" in record:
+        return _pretokenized(source, record, tok, strict)
+    if "tokens" in record and isinstance(record["tokens"], list):
+        return _torchtune(source, record, tok, strict)
+    if "messages" in record:
+        return _chat(source, tok, _messages(source, record["messages"], "messages", "role", "content"), "messages")
+    if "conversations" in record:
+        messages = _messages(source, record["conversations"], "conversations", "from", "value")
+        return _chat(source, tok, messages, "conversations")
+    if "prompt" in record and "completion" in record:
+        prompt, completion = record["prompt"], record["completion"]
+        if isinstance(prompt, list) and isinstance(completion, list):
+            messages = _messages(source, prompt + completion, "prompt", "role", "content")
+            return _chat(source, tok, messages, "prompt+completion (conversational)")
+        return TextRecord(source, _string(source, record, "prompt") + _string(source, record, "completion"),
+                          "prompt+completion")
+    if "instruction" in record and "output" in record:
+        extra = record.get("input") or ""
+        if not isinstance(extra, str):
+            raise RowError(source, f"field 'input': expected a string, got {type(extra).__name__}")
+        text = ALPACA.format(
+            paired=", paired with an input that provides further context" if extra else "",
+            instruction=_string(source, record, "instruction"),
+            input_block=f"### Input:\n{extra}\n\n" if extra else "",
+            output=_string(source, record, "output"),
+        )
+        return TextRecord(source, text, "alpaca")
+    keys = ", ".join(sorted(record)) or "none"
+    raise RowError(
+        source,
+        f"missing field {field!r} (keys present: {keys}); choose one with --field, or use a known shape "
+        "(prompt/completion, messages, conversations, instruction/output, input_ids, tokens)",
+    )
+
+
+def _string(source: Source, record: dict, field: str) -> str:
+    value = record[field]
+    if not isinstance(value, str):
+        raise RowError(source, f"field {field!r}: expected a string, got {type(value).__name__}")
+    return value
+
+
+def _messages(source: Source, value: Any, field: str, role_key: str, content_key: str) -> list[dict]:
+    if not isinstance(value, list) or not value:
+        raise RowError(source, f"field {field!r}: expected a non-empty list of messages")
+    messages = []
+    for i, message in enumerate(value):
+        if not isinstance(message, dict) or role_key not in message or content_key not in message:
+            raise RowError(source, f"field {field!r}[{i}]: expected an object with {role_key!r} and {content_key!r}")
+        role = message[role_key]
+        if role_key == "from":
+            if role not in SHAREGPT_ROLES:
+                raise RowError(source, f"field {field!r}[{i}]: unknown ShareGPT role {role!r}")
+            role = SHAREGPT_ROLES[role]
+        messages.append({"role": role, "content": message[content_key]})
+    return messages
+
+
+def _chat(source: Source, tok: TokenizerHandle, messages: list[dict], shape: str) -> TextRecord:
+    if not tok.chat_template or tok.hf_tokenizer is None:
+        raise RowError(
+            source,
+            f"{shape} records need a chat template, and tokenizer {tok.name} has none; "
+            "pass -t a tokenizer directory whose tokenizer_config.json (or chat_template.jinja) has one",
+        )
+    try:
+        text = tok.hf_tokenizer.apply_chat_template(messages, tokenize=False)
+    except Exception as exc:  # jinja2 errors, raise_exception() in templates
+        raise RowError(source, f"chat template failed: {str(exc).splitlines()[0] if str(exc) else exc}") from None
+    return TextRecord(source, text, shape, add_special_tokens=False)
+
+
+def _int_array(source: Source, record: dict, field: str) -> np.ndarray | None:
+    value = record.get(field)
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, (int, bool)) for v in value):
+        raise RowError(source, f"field {field!r}: expected a list of integers")
+    return np.asarray(value, dtype=np.int64)
+
+
+def _pretokenized(source: Source, record: dict, tok: TokenizerHandle, strict: bool) -> Row:
+    arrays = {field: _int_array(source, record, field) for field in TOKEN_FIELDS}
+    ids = arrays["input_ids"]
+    given_mask = arrays["attention_mask"] is not None
+    mask = arrays["attention_mask"] if given_mask else np.ones_like(ids)
+    if strict:
+        validate_row(source, tok, {k: v for k, v in arrays.items() if v is not None})
+    return Row(
+        source=source,
+        input_ids=ids,
+        attention_mask=mask,
+        labels=arrays["labels"],
+        position_ids=arrays["position_ids"],
+        token_type_ids=arrays["token_type_ids"],
+        shape="pretokenized",
+        pretokenized=True,
+        given_attention_mask=given_mask,
+    )
+
+
+def _torchtune(source: Source, record: dict, tok: TokenizerHandle, strict: bool) -> Row:
+    ids = _int_array(source, record, "tokens")
+    loss_mask = _int_array(source, record, "mask")
+    labels = None
+    if loss_mask is not None:
+        if strict:
+            validate_row(source, tok, {"tokens": ids, "mask": loss_mask})
+        if len(loss_mask) == len(ids):
+            labels = np.where(loss_mask.astype(bool), -100, ids)
+    elif strict:
+        validate_row(source, tok, {"tokens": ids})
+    return Row(
+        source=source,
+        input_ids=ids,
+        attention_mask=np.ones_like(ids),
+        labels=labels,
+        shape="torchtune",
+        pretokenized=True,
+        given_attention_mask=False,
+    )
+
+
+def validate_row(source: Source, tok: TokenizerHandle, arrays: dict[str, np.ndarray]) -> None:
+    """Equal lengths and ids inside the vocabulary (the first field is the ids)."""
+    (id_field, ids), *others = arrays.items()
+    for field, values in others:
+        if len(values) != len(ids):
+            raise RowError(source, f"field {field!r} has {len(values)} values but {id_field!r} has {len(ids)}")
+    vocab = tok.full_vocab_size
+    bad = np.flatnonzero((ids < 0) | (ids >= vocab))
+    if bad.size:
+        raise RowError(
+            source,
+            f"field {id_field!r}[{bad[0]}] = {ids[bad[0]]} is outside the vocabulary of {tok.name} (size {vocab})",
+        )

@@ -1,0 +1,38 @@
+"""Start-up cost: --help and the built-in tokenizer path never import transformers."""
+
+import json
+import subprocess
+import sys
+
+PROBE = """
+import sys, runpy
+sys.argv = ["maskcli"] + {args!r}
+try:
+    runpy.run_module("maskcli", run_name="__main__")
+except SystemExit:
+    pass
+print("HEAVY=" + ",".join(m for m in ("transformers", "torch") if m in sys.modules), file=sys.stderr)
+"""
+
+
+def heavy_modules(*args):
+    result = subprocess.run([sys.executable, "-c", PROBE.format(args=list(args))], capture_output=True, text=True)
+    line = [l for l in result.stderr.splitlines() if l.startswith("HEAVY=")][-1]
+    return result, line.removeprefix("HEAVY=")
+
+
+def test_help_does_not_import_transformers():
+    result, heavy = heavy_modules("--help")
+    assert "show" in result.stdout
+    assert heavy == ""
+
+
+def test_show_with_builtin_gpt2_does_not_import_transformers():
+    result, heavy = heavy_modules("show", "Hello world", "--json")
+    assert json.loads(result.stdout.splitlines()[0])["sequences"][0]["input_ids"] == [15496, 995]
+    assert heavy == ""
+
+
+def test_show_with_a_tokenizer_directory_does_import_transformers(tokenizer_dirs):
+    _, heavy = heavy_modules("show", "Hello", "-t", str(tokenizer_dirs["bert_like"]), "--json")
+    assert "transformers" in heavy  # the probe can tell: the test above is not vacuous
