@@ -18,16 +18,7 @@ from rich.console import Console
 
 from maskcli.blocks import counts_from_spans
 from maskcli.render.blocks import block_lines
-from maskcli.spans import SpanMask
-
-
-def combined(attention_mask: np.ndarray) -> SpanMask:
-    """causal AND padding: row q attends to keys [0, q] that are real tokens."""
-    return SpanMask(
-        len(attention_mask),
-        lambda q: (np.zeros((len(q), 1), dtype=np.int64), (q + 1)[:, None]),
-        key_valid=attention_mask.astype(bool),
-    )
+from maskcli.spans import combined_spans
 
 
 def main() -> None:
@@ -41,7 +32,7 @@ def main() -> None:
     console = Console(file=io.StringIO(), width=120, force_terminal=False)
     tracemalloc.start()
     start = time.perf_counter()
-    summary = counts_from_spans(combined(attention_mask), args.block_size)
+    summary = counts_from_spans(combined_spans(attention_mask), args.block_size)
     for line in block_lines("combined", summary, console.width, ascii_only=False):
         console.print(line, no_wrap=True, overflow="crop", crop=True)
     elapsed = time.perf_counter() - start

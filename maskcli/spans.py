@@ -80,3 +80,11 @@ def points(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def join(*parts: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Several ``(lo, hi)`` families of the same rows side by side (their union)."""
     return np.concatenate([p[0] for p in parts], axis=1), np.concatenate([p[1] for p in parts], axis=1)
+
+
+def combined_spans(attention_mask: np.ndarray) -> SpanMask:
+    """causal AND padding (``maskcli show``'s combined mask): row q attends to real keys in ``[0, q]``."""
+    mask = np.asarray(attention_mask)
+    return SpanMask(
+        len(mask), lambda q: (np.zeros((len(q), 1), dtype=np.int64), (q + 1)[:, None]), key_valid=mask != 0
+    )

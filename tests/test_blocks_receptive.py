@@ -11,11 +11,7 @@ from maskcli.blocks import EMPTY, FULL, PARTIAL, counts_from_dense, counts_from_
 from maskcli.classic.sparse import dilated_spans, logsparse_spans, longformer_spans
 from maskcli.errors import InputError
 from maskcli.receptive import distance, layer_table, reach
-from maskcli.spans import SpanMask, disjoint
-
-
-def causal_padding(am: np.ndarray) -> SpanMask:
-    return SpanMask(len(am), lambda q: (np.zeros((len(q), 1), np.int64), (q + 1)[:, None]), key_valid=am.astype(bool))
+from maskcli.spans import SpanMask, combined_spans, disjoint
 
 
 def test_docstring_example_causal_6_block_4():
@@ -68,14 +64,21 @@ def test_classic_spans_block_counts(mask):
 
 def test_padding_makes_blocks_partial_not_full():
     am = np.array([1] * 6 + [0] * 2)
-    states = counts_from_spans(causal_padding(am), 4).states
+    states = counts_from_spans(combined_spans(am), 4).states
     assert states.tolist() == [[PARTIAL, EMPTY], [FULL, PARTIAL]]
-    assert counts_from_spans(causal_padding(np.ones(8, int)), 4).states[1, 0] == FULL
+    assert counts_from_spans(combined_spans(np.ones(8, int)), 4).states[1, 0] == FULL
+
+
+def test_combined_spans_equal_masks_combined_mask():
+    from maskcli.masks import combined_mask
+
+    am = np.array([0, 0, 1, 1, 1, 1, 0])
+    assert np.array_equal(combined_spans(am).dense(), combined_mask(am))
 
 
 def test_long_causal_mask_is_summarised_without_a_dense_matrix():
     n = 32768
-    summary = counts_from_spans(causal_padding(np.ones(n, np.int8)), 128)
+    summary = counts_from_spans(combined_spans(np.ones(n, np.int8)), 128)
     nb = n // 128
     assert summary.tally() == {"empty": nb * (nb - 1) // 2, "partial": nb, "full": nb * (nb - 1) // 2}
     assert summary.counts.sum() == n * (n + 1) // 2

@@ -216,3 +216,16 @@ def test_png_without_matplotlib_is_one_clear_line(tmp_path):
 def test_classic_help_lists_examples():
     result = runner.invoke(app, ["classic", "--help"], env=ENV)
     assert result.exit_code == 0 and "maskcli classic swin --image 4 4 --window 2 --shift 1" in result.stdout
+
+
+def test_show_block_size_tiles_the_combined_mask():
+    result = runner.invoke(app, ["show", "Hi", "The cat sat on the mat", "--pad-token", "eos", "--padding-side", "left",
+                                 "--block-size", "4"], env=ENV)
+    assert result.exit_code == 0, result.stderr
+    text = flat(result.stdout)
+    assert "2x2 tiles of 4 tokens: 0 full, 1 partial, 3 empty · sparsity 75.0%" in text
+    assert "2x2 tiles of 4 tokens: 1 full, 2 partial, 1 empty · sparsity 25.0%" in text
+    zoomed = runner.invoke(app, ["show", "The cat sat on the mat", "--block-size", "4", "--range", "0:3"], env=ENV)
+    assert cells(zoomed.stdout, "combined") == ["100", "110", "111"]
+    bad = runner.invoke(app, ["show", "Hi", "--block-size", "0"], env=ENV)
+    assert bad.exit_code == 2 and "--block-size" in bad.stderr

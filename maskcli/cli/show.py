@@ -31,6 +31,7 @@ Examples:
   maskcli show "Hello world" --json | jq .sequences[0].input_ids
   maskcli show "a b c" -t ./my-tokenizer-dir --padding max_length --max-length 8
   cat prompts.txt | maskcli show - --pad-token eos --compact
+  maskcli show -f long.txt --block-size 128
 """
 
 
@@ -116,6 +117,9 @@ def show(
         Optional[str], typer.Option("--range", help="Zoom the grids to tokens A:B (e.g. 100:160).")
     ] = None,
     compact: Annotated[bool, typer.Option(help="One character per cell: twice as many tokens per line.")] = False,
+    block_size: Annotated[
+        Optional[int], typer.Option(help="Block view of the combined mask: tiles of N tokens, full/partial/empty.")
+    ] = None,
 ) -> None:
     from maskcli.batches import Batch, SkipLog, make_batch, read_batches
     from maskcli.encoding import EncodeSettings
@@ -153,7 +157,7 @@ def show(
             batch_size=batch_size, log=log,
         )
     emit_batches(tok, batches, as_json=as_json, output=output, matrices=not no_matrices,
-                 view=(view_range, compact), titled=bool(files))
+                 view=(view_range, compact, block_size), titled=bool(files))
     summary = log.summary()
     if summary:
         typer.echo(f"Warning: {summary}", err=True)
@@ -200,7 +204,25 @@ def emit_batches(
     render_header(console, tok)
     for number, batch in enumerate(itertools.chain([first] if first else [], stream)):
         title = f"batch {number} · {batch.location} · {', '.join(batch.shapes)}" if titled else ""
-        render_batch(console, tok, batch.rows, View(token_range=view[0], compact=view[1]), title=title)
+        if view[2] is not None:
+            render_block_view(console, tok, batch.rows, view, title)
+        else:
+            render_batch(console, tok, batch.rows, View(token_range=view[0], compact=view[1]), title=title)
+
+
+def render_block_view(console, tok: "TokenizerHandle", rows, view: tuple, title: str) -> None:
+    """``--block-size``: each row's combined mask as tiles, computed without an L x L matrix."""
+    from maskcli.blocks import check_block_size
+    from maskcli.render.blocks import block_legend
+    from maskcli.render.classic import ClassicView, render_row_blocks
+
+    check_block_size(view[2])
+    console.print(block_legend(not (console.encoding or "").lower().startswith("utf")), style="bright_black")
+    if title:
+        console.print(title, style="bold")
+    for index, row in enumerate(rows):
+        console.print()
+        render_row_blocks(console, index, tok.tokens(row.input_ids), row.attention_mask, ClassicView(view[0], view[2]))
 
 
 def with_progress(batches: "Iterable[Batch]", show: bool) -> "Iterator[Batch]":

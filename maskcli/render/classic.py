@@ -168,3 +168,14 @@ def render_classic(console: Console, mask: ClassicMask, view: ClassicView) -> No
     for panel in mask.panels:
         console.print()
         render_panel(console, panel, view, ascii_only)
+
+
+def render_row_blocks(console: Console, index: int, tokens, attention_mask: np.ndarray, view: ClassicView) -> None:
+    """``maskcli show --block-size``: one row's combined mask (causal AND padding) as tiles, never dense."""
+    from maskcli.spans import combined_spans
+
+    ascii_only = not (console.encoding or "").lower().startswith("utf")
+    console.print(Text(f"sequence {index}", style="bold")
+                  + Text(f" · {len(tokens)} tokens, {int(np.count_nonzero(attention_mask))} real", style="bright_black"))
+    panel = Panel("combined", combined_spans(attention_mask), tokens, key_valid=np.asarray(attention_mask) != 0)
+    render_panel(console, panel, view, ascii_only)
