@@ -80,7 +80,7 @@ def png_bytes(mask: ClassicMask, token_range: tuple[int, int | None] | None, blo
         start, stop = token_range or (0, None)
         stop = panel.length if stop is None else min(stop, panel.length)
         handles = draw_panel(ax, panel, (min(start, stop), stop), block_size)
-    fig.legend(handles=handles, loc="upper right", fontsize=8)
+    fig.legend(handles=handles, loc="lower right", fontsize=8)
     caption = f"{mask.kind}: {mask.summary}\nreference: {mask.reference}\nconvention: {mask.convention}"
     fig.text(0.01, 0.01, "\n".join(textwrap.fill(line, 150) for line in caption.splitlines()), fontsize=7, va="bottom")
     fig.tight_layout(rect=(0, 0.12, 0.9, 1))
