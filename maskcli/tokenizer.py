@@ -206,28 +206,38 @@ def _from_tokenizer_json(path: Path) -> TokenizerHandle:
 
 
 def _from_transformers(spec: str, where: str) -> TokenizerHandle:
-    """A local directory or hub id, loaded by transformers' ``AutoTokenizer`` (no remote code)."""
-    # Fail fast when the hub is out of reach instead of waiting on long default timeouts.
-    os.environ.setdefault("HF_HUB_ETAG_TIMEOUT", "3")
-    os.environ.setdefault("HF_HUB_DOWNLOAD_TIMEOUT", "3")
+    """A local directory or hub id, loaded by transformers' ``AutoTokenizer`` (no remote code).
+
+    A hub id is looked up in the local cache first; the network is tried only when the hub
+    answers a quick connection probe, so an unreachable hub fails in seconds, not minutes of
+    retries.
+    """
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("HF_HUB_VERBOSITY", "error")
     try:
         from transformers import AutoTokenizer
     except ImportError as exc:
         raise InputError(f"loading {where} needs transformers: pip install transformers") from exc
+    hint = "point -t at a local directory with tokenizer.json and tokenizer_config.json, or at a tokenizer.json file"
+    is_hub = where.startswith("hub")
     try:
-        hf = AutoTokenizer.from_pretrained(spec, trust_remote_code=False)
-    except (OSError, ValueError, KeyError, EnvironmentError) as exc:
-        hint = (
-            "point -t at a local directory with tokenizer.json and tokenizer_config.json, "
-            "or at a tokenizer.json file"
-        )
-        if where.startswith("hub"):
-            raise InputError(
-                f"cannot load tokenizer {spec!r}: not a local path, and the Hugging Face Hub "
-                f"(and local cache) did not provide it ({_first_line(exc)}); {hint}"
-            ) from exc
-        raise InputError(f"cannot load tokenizer from {where}: {_first_line(exc)}; {hint}") from exc
+        try:
+            hf = AutoTokenizer.from_pretrained(spec, trust_remote_code=False, local_files_only=is_hub)
+        except OSError:
+            if not is_hub or _hub_offline():
+                raise
+            reason = _hub_unreachable()
+            if reason:
+                raise InputError(
+                    f"cannot load tokenizer {spec!r}: not a local path, not in the local Hugging Face cache, "
+                    f"and the hub is unreachable ({reason}); {hint}"
+                ) from None
+            hf = AutoTokenizer.from_pretrained(spec, trust_remote_code=False)
+    except InputError:
+        raise
+    except (OSError, ValueError, KeyError) as exc:
+        source = f"tokenizer {spec!r}: not a local path, and neither the Hugging Face Hub nor its local cache had it" if is_hub else f"tokenizer from {where}"
+        raise InputError(f"cannot load {source} ({_first_line(exc)}); {hint}") from None
     backend = getattr(hf, "backend_tokenizer", None)
     if backend is None:
         raise InputError(
@@ -235,6 +245,24 @@ def _from_transformers(spec: str, where: str) -> TokenizerHandle:
             "maskcli needs a tokenizer.json"
         )
     return handle_from_transformers(hf, name=spec)
+
+
+def _hub_offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "0").lower() not in ("", "0", "false", "no")
+
+
+def _hub_unreachable(timeout: float = 3.0) -> str | None:
+    """Why the hub cannot be reached (DNS or TCP within ``timeout``), or None when it answers."""
+    import socket
+    from urllib.parse import urlparse
+
+    endpoint = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
+    port = endpoint.port or (443 if endpoint.scheme == "https" else 80)
+    try:
+        socket.create_connection((endpoint.hostname or "huggingface.co", port), timeout=timeout).close()
+    except OSError as exc:
+        return f"{endpoint.hostname}: {exc.strerror or exc}"
+    return None
 
 
 def handle_from_transformers(hf: Any, name: str) -> TokenizerHandle:
