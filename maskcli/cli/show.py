@@ -9,7 +9,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, NamedTuple, Optional
 
 import typer
 
@@ -42,6 +42,7 @@ Examples:
   maskcli show "Hello world" --json | jq .sequences[0].input_ids
   maskcli show "a b c" -t ./my-tokenizer-dir --padding max_length --max-length 8
   cat prompts.txt | maskcli show - --pad-token eos --compact
+  maskcli show -f long.txt --block-size 128
 """
 
 
@@ -86,6 +87,14 @@ def read_texts(texts: list[str]) -> list[str]:
     return result
 
 
+class GridOptions(NamedTuple):
+    """How ``show`` draws: ``--range``, ``--compact`` and ``--block-size``."""
+
+    token_range: tuple[int, int | None] | None
+    compact: bool
+    block_size: int | None
+
+
 class OnError(str, Enum):
     fail = "fail"
     skip = "skip"
@@ -128,6 +137,9 @@ def show(
         Optional[str], typer.Option("--range", help="Zoom the grids to tokens A:B (e.g. 100:160).")
     ] = None,
     compact: Annotated[bool, typer.Option(help="One character per cell: twice as many tokens per line.")] = False,
+    block_size: Annotated[
+        Optional[int], typer.Option(help="Block view of the combined mask: tiles of N tokens, full/partial/empty.")
+    ] = None,
     mask: MaskOpt = None,
     model_config: ModelConfigOpt = None,
     as_convention: AsOpt = None,
@@ -174,7 +186,7 @@ def show(
             batch_size=batch_size, log=log,
         )
     emit_batches(tok, batches, request, as_json=as_json, output=output, matrices=not no_matrices,
-                 view=(view_range, compact), titled=bool(files))
+                 view=GridOptions(view_range, compact, block_size), titled=bool(files))
     summary = log.summary()
     if summary:
         typer.echo(f"Warning: {summary}", err=True)
@@ -195,7 +207,7 @@ def emit_batches(
     as_json: bool,
     output: Path | None,
     matrices: bool,
-    view: tuple,
+    view: GridOptions,
     titled: bool,
 ) -> None:
     """Stream batches out: JSON Lines to stdout and/or FILE (``.npz``: arrays), or grids."""
@@ -229,10 +241,29 @@ def emit_batches(
     stream = iter(batches)
     first = next(stream, None)  # read before printing anything: a bad first record prints nothing
     render_header(console, tok)
-    grid_view = View(token_range=view[0], compact=view[1], masks=request if wants_grids(request) else None)
+    grid_view = View(token_range=view.token_range, compact=view.compact, masks=request if wants_grids(request) else None)
     for number, batch in enumerate(itertools.chain([first] if first else [], stream)):
         title = f"batch {number} · {batch.location} · {', '.join(batch.shapes)}" if titled else ""
-        render_batch(console, tok, batch.rows, grid_view, title=title)
+        if view.block_size is not None:
+            render_block_view(console, tok, batch.rows, view, title)
+        else:
+            render_batch(console, tok, batch.rows, grid_view, title=title)
+
+
+def render_block_view(console, tok: "TokenizerHandle", rows, view: GridOptions, title: str) -> None:
+    """``--block-size``: each row's combined mask as tiles, computed without an L x L matrix."""
+    from maskcli.blocks import check_block_size
+    from maskcli.render.blocks import block_legend
+    from maskcli.render.classic import ClassicView, render_row_blocks
+
+    check_block_size(view.block_size)
+    console.print(block_legend(not (console.encoding or "").lower().startswith("utf")), style="bright_black")
+    if title:
+        console.print(title, style="bold")
+    for index, row in enumerate(rows):
+        console.print()
+        render_row_blocks(console, index, tok.tokens(row.input_ids), row.attention_mask,
+                          ClassicView(view.token_range, view.block_size))
 
 
 def with_progress(batches: "Iterable[Batch]", show: bool) -> "Iterator[Batch]":

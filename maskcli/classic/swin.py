@@ -1,0 +1,75 @@
+"""Swin shifted windows: region ids after the cyclic shift and each window's additive mask.
+
+The Swin reference code (microsoft/Swin-Transformer ``SwinTransformerBlock``, also
+transformers' ``SwinLayer.get_attn_mask``) labels an ``H x W`` image in the *shifted* frame
+with 9 regions, slicing each axis into ``[0, -M)``, ``[-M, -S)``, ``[-S, end)``; it cuts the
+image into ``M x M`` windows (``window_partition``, row-major) and lets two patches of a window
+attend only when their region ids are equal. The mask is additive: 0 = attend, -100 = blocked.
+
+Worked example, ``H = W = 4``, ``M = 2``, ``S = 1``: region ids ``0012 / 0012 / 3345 / 6678``;
+window 1 holds ids ``1, 2, 1, 2``, so its mask is ``1010 0101 1010 0101`` (1 = attend).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from maskcli.classic.base import ClassicMask, Panel
+from maskcli.errors import InputError
+
+REFERENCE = "Swin Transformer (Liu et al. 2021) SwinTransformerBlock img_mask / window_partition; transformers SwinLayer.get_attn_mask"
+CONVENTION = "additive attn_mask per window: 0 = attend, -100 = blocked (added to the scores)"
+BLOCKED = -100.0
+
+
+def region_ids(height: int, width: int, window: int, shift: int) -> np.ndarray:
+    """The reference ``img_mask``: ``cnt`` over ``h_slices x w_slices`` in the shifted frame."""
+    if window < 1 or height % window or width % window:
+        raise InputError(f"--image {height} {width} must be multiples of --window {window}")
+    if not 0 < shift < window:
+        raise InputError(f"--shift must satisfy 0 < S < window {window} (Swin builds no mask for S = 0), not {shift}")
+    img = np.zeros((height, width), dtype=np.int64)
+    slices = (slice(0, -window), slice(-window, -shift), slice(-shift, None))
+    cnt = 0
+    for h in slices:
+        for w in slices:
+            img[h, w] = cnt
+            cnt += 1
+    return img
+
+
+def window_partition(grid: np.ndarray, window: int) -> np.ndarray:
+    """``(H, W) -> (num_windows, M*M)``, windows row-major, patches row-major inside a window."""
+    height, width = grid.shape
+    blocks = grid.reshape(height // window, window, width // window, window).transpose(0, 2, 1, 3)
+    return blocks.reshape(-1, window * window)
+
+
+def window_masks(ids: np.ndarray, window: int) -> np.ndarray:
+    """Additive masks ``(num_windows, M*M, M*M)``: 0 where region ids match, -100 elsewhere."""
+    windows = window_partition(ids, window)
+    diff = windows[:, None, :] - windows[:, :, None]
+    return np.where(diff != 0, BLOCKED, 0.0)
+
+
+def swin_shifted(height: int, width: int, window: int, shift: int, show_windows: int = 4) -> ClassicMask:
+    ids = region_ids(height, width, window, shift)
+    masks = window_masks(ids, window)
+    coords = window_partition(np.arange(height * width).reshape(height, width), window)
+    panels = []
+    for w, (mask, cells) in enumerate(zip(masks, coords)):
+        if w >= show_windows and w != len(masks) - 1:
+            continue
+        labels = [f"({c // width},{c % width})" for c in cells]
+        panels.append(Panel(f"window {w}", mask == 0, labels, native=mask, native_convention=CONVENTION))
+    return ClassicMask(
+        kind="swin",
+        summary=(
+            f"shifted windows: {height}x{width} patches rolled by -{shift}, {len(masks)} windows of {window}x{window}; "
+            "patches attend only within their window and their pre-roll region"
+        ),
+        reference=REFERENCE,
+        panels=tuple(panels),
+        facts={"region_ids": ids.tolist(), "window_masks": masks.tolist(), "windows": len(masks),
+               "windows_shown": [int(p.title.split()[1]) for p in panels]},
+    )

@@ -1,0 +1,67 @@
+"""The block view on the terminal: one glyph per tile, full / partial / empty told apart.
+
+When a kernel's tiles are more than the terminal's columns, neighbouring tiles are merged for
+display only (a merged cell is full or empty only when all its tiles are); the counts and the
+sparsity figure stay those of ``--block-size``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from rich.text import Text
+
+from maskcli.blocks import EMPTY, FULL, PARTIAL, BlockSummary, summary
+
+GLYPHS = {"unicode": {FULL: "█", PARTIAL: "▒", EMPTY: "·"}, "ascii": {FULL: "#", PARTIAL: "+", EMPTY: "."}}
+STYLES = {FULL: "green", PARTIAL: "yellow", EMPTY: "bright_black"}
+
+
+def merged(blocks: BlockSummary, factor: int) -> BlockSummary:
+    """Tiles grouped ``factor x factor`` (display only): counts and capacities summed."""
+    if factor == 1:
+        return blocks
+    n = blocks.counts.shape[0]
+    starts = np.arange(0, n, factor)
+    counts = np.add.reduceat(np.add.reduceat(blocks.counts, starts, axis=0), starts, axis=1)
+    return summary(counts, blocks.length, blocks.block_size * factor)
+
+
+def display_factor(tiles: int, columns: int) -> int:
+    """Smallest merge factor that fits ``tiles`` into ``columns`` glyphs."""
+    factor = 1
+    while -(-tiles // factor) > max(columns, 1):
+        factor *= 2
+    return factor
+
+
+def block_lines(title: str, blocks: BlockSummary, width: int, ascii_only: bool, offset: int = 0) -> list[Text]:
+    """Headline with the tile tally and sparsity, then the tile grid (rows labelled by first token)."""
+    tally = blocks.tally()
+    n = blocks.counts.shape[0]
+    label = len(str(offset + blocks.length)) + 1
+    factor = display_factor(n, width - label - 1)
+    shown = merged(blocks, factor)
+    glyphs = GLYPHS["ascii" if ascii_only else "unicode"]
+    lines = [
+        Text(title, style="bold")
+        + Text(
+            f" · {n}x{n} tiles of {blocks.block_size} tokens: {tally['full']} full, {tally['partial']} partial, "
+            f"{tally['empty']} empty · sparsity {blocks.sparsity:.1%} (empty tiles a kernel can skip)"
+            f" · density {blocks.density:.1%}",
+            style="bright_black",
+        )
+    ]
+    if factor > 1:
+        lines.append(Text(f"each cell merges {factor}x{factor} tiles ({shown.block_size} tokens) to fit the width",
+                          style="yellow"))
+    for row, states in enumerate(shown.states):
+        line = Text(str(offset + row * shown.block_size).rjust(label - 1) + " ", style="bright_black")
+        for state in states:
+            line.append(glyphs[int(state)], style=STYLES[int(state)])
+        lines.append(line)
+    return lines
+
+
+def block_legend(ascii_only: bool) -> str:
+    g = GLYPHS["ascii" if ascii_only else "unicode"]
+    return f"tiles: {g[FULL]} full (no mask needed)  {g[PARTIAL]} partial (masked)  {g[EMPTY]} empty (skipped)"
