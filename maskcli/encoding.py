@@ -3,7 +3,8 @@
 transformers resolves ``padding``/``truncation``/``max_length`` into strategies
 (``_get_padding_truncation_strategies``), configures the Rust tokenizer with them
 (``set_truncation_and_padding``) and calls ``encode_batch``. :func:`encode_texts` does the same
-three steps on the same Rust object, so ids and ``attention_mask`` are identical by construction,
+three steps on the same Rust object (``encode_batch_fast``: the same encodings without character
+offsets), so ids and ``attention_mask`` are identical by construction,
 and ``tests/test_encoding_oracle.py`` checks it against transformers for every option.
 """
 
@@ -160,12 +161,12 @@ def encode_texts(
     ([[15496, 995], [50256, 17250]], [[1, 1], [0, 1]])
     """
     resolved = resolve_settings(tok, settings)
-    if resolved.padding != "none" and tok.pad_token_id is None:
-        # transformers refuses to pad without a pad token even when nothing needs padding;
-        # maskcli refuses only when some row really would get pad tokens.
-        resolved_unpadded = dataclasses.replace(resolved, padding="none")
-        configure_backend(tok, resolved_unpadded)
-        encodings = tok.backend.encode_batch_fast(list(texts), add_special_tokens=resolved.add_special_tokens)
+    # transformers refuses to pad without a pad token even when nothing needs padding;
+    # maskcli encodes unpadded then and refuses only when some row really would get pad tokens.
+    no_pad_token = resolved.padding != "none" and tok.pad_token_id is None
+    configure_backend(tok, dataclasses.replace(resolved, padding="none") if no_pad_token else resolved)
+    encodings = tok.backend.encode_batch_fast(list(texts), add_special_tokens=resolved.add_special_tokens)
+    if no_pad_token:
         lengths = [len(enc.ids) for enc in encodings]
         if any(length < padded_length(lengths, resolved) for length in lengths):
             raise InputError(
@@ -174,21 +175,29 @@ def encode_texts(
                 "common collators set the labels of every pad-id token to -100, the real EOS "
                 "included, so the model never learns to stop"
             )
-    else:
-        configure_backend(tok, resolved)
-        encodings = tok.backend.encode_batch_fast(list(texts), add_special_tokens=resolved.add_special_tokens)
     if sources is None:
         sources = [Source("<text>", row=i) for i in range(len(texts))]
-    return resolved, [
-        Row(
-            source=source,
-            text=text,
-            shape=shape,
-            input_ids=np.asarray(enc.ids, dtype=np.int64),
-            attention_mask=np.asarray(enc.attention_mask, dtype=np.int8),
-            special_tokens_mask=np.asarray(enc.special_tokens_mask, dtype=np.int8),
-            truncated=bool(enc.overflowing),
-            length_before_truncation=len(enc.ids) + sum(len(o.ids) for o in enc.overflowing[:1]),
+    rows = []
+    for text, enc, source in zip(texts, encodings, sources):
+        mask = np.asarray(enc.attention_mask, dtype=np.int8)
+        rows.append(
+            Row(
+                source=source,
+                text=text,
+                shape=shape,
+                input_ids=np.asarray(enc.ids, dtype=np.int64),
+                attention_mask=mask,
+                special_tokens_mask=np.asarray(enc.special_tokens_mask, dtype=np.int8),
+                truncated=bool(enc.overflowing),
+                length_before_truncation=int(np.count_nonzero(mask)) + lost_tokens(enc),
+            )
         )
-        for text, enc, source in zip(texts, encodings, sources)
-    ]
+    return resolved, rows
+
+
+def lost_tokens(encoding) -> int:
+    """Text tokens truncation cut off: the real, non-special tokens of the overflowing parts."""
+    return sum(
+        sum(1 for special, real in zip(part.special_tokens_mask, part.attention_mask) if real and not special)
+        for part in encoding.overflowing
+    )

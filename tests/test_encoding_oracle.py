@@ -144,3 +144,14 @@ def test_handle_from_transformers_reads_special_tokens(tokenizer_dirs):
     tok = handle_from_transformers(hf, "llama")
     assert (tok.pad_token, tok.bos_token, tok.padding_side) == ("<pad>", "<s>", "left")
     assert np.array_equal(tok.tokens([hf.bos_token_id]), [hf.bos_token])
+
+
+def test_length_before_truncation_counts_the_text_tokens_cut_off(tokenizer_dirs):
+    tok = load_tokenizer(str(tokenizer_dirs["bert_like"]))
+    hf = transformers.AutoTokenizer.from_pretrained(str(tokenizer_dirs["bert_like"]))
+    text = "the cat sat on the mat and the attention masks decide which keys"
+    full = len(hf(text)["input_ids"])
+    _, rows = encode_texts(tok, [text, "the cat"], EncodeSettings(padding="max_length", max_length=6, truncation=True))
+    assert rows[0].truncated and not rows[1].truncated
+    assert rows[0].length_before_truncation == full
+    assert rows[1].length_before_truncation == len(hf("the cat")["input_ids"])
