@@ -36,3 +36,19 @@ def test_show_with_builtin_gpt2_does_not_import_transformers():
 def test_show_with_a_tokenizer_directory_does_import_transformers(tokenizer_dirs):
     _, heavy = heavy_modules("show", "Hello", "-t", str(tokenizer_dirs["bert_like"]), "--json")
     assert "transformers" in heavy  # the probe can tell: the test above is not vacuous
+
+
+def test_reader_leaving_early_is_not_an_error(tmp_path):
+    """`maskcli show ... | head`: exit 0 and no traceback, for grids and for JSON."""
+    data = tmp_path / "many.txt"
+    data.write_text("".join(f"line {i} of text\n" for i in range(400)))
+    for extra in ([], ["--json"]):
+        process = subprocess.Popen(
+            [sys.executable, "-m", "maskcli", "show", "-f", str(data), "--pad-token", "eos", *extra],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )
+        process.stdout.read(200)
+        process.stdout.close()
+        stderr = process.stderr.read().decode()
+        assert process.wait() == 0, stderr
+        assert "Traceback" not in stderr

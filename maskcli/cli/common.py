@@ -46,9 +46,16 @@ def handles_input_errors(command: F) -> F:
 
 
 def stdout_console() -> Any:
+    """Data goes here. A reader that leaves early (``| head``) is fine: exit 0, not rich's 1."""
     from rich.console import Console
 
-    return Console(highlight=False, soft_wrap=False)
+    class DataConsole(Console):
+        def on_broken_pipe(self) -> None:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            raise SystemExit(EXIT_OK)
+
+    return DataConsole(highlight=False, soft_wrap=False)
 
 
 def stderr_console() -> Any:

@@ -125,18 +125,20 @@ def show(
         Optional[Side], typer.Option(help="Padding side [default: the tokenizer's own].")
     ] = None,
     pad_to_multiple_of: Annotated[Optional[int], typer.Option(help="Pad lengths up to a multiple of N.")] = None,
-    no_special_tokens: Annotated[bool, typer.Option(help="Do not add BOS/EOS/CLS/SEP.")] = False,
+    no_special_tokens: Annotated[bool, typer.Option("--no-special-tokens", help="Do not add BOS/EOS/CLS/SEP.")] = False,
     pad_token: PadTokenOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document per batch (JSON Lines).")] = False,
     output: Annotated[
         Optional[Path],
         typer.Option("--output", "-o", help="Write the JSON documents to FILE (atomically); FILE.npz: NumPy arrays."),
     ] = None,
-    no_matrices: Annotated[bool, typer.Option(help="Leave the L x L masks out of the JSON.")] = False,
+    no_matrices: Annotated[bool, typer.Option("--no-matrices", help="Leave the L x L masks out of the JSON.")] = False,
     token_range: Annotated[
         Optional[str], typer.Option("--range", help="Zoom the grids to tokens A:B (e.g. 100:160).")
     ] = None,
-    compact: Annotated[bool, typer.Option(help="One character per cell: twice as many tokens per line.")] = False,
+    compact: Annotated[
+        bool, typer.Option("--compact", help="One character per cell: twice as many tokens per line.")
+    ] = False,
     block_size: Annotated[
         Optional[int], typer.Option(help="Block view of the combined mask: tiles of N tokens, full/partial/empty.")
     ] = None,
