@@ -52,3 +52,16 @@ def test_reader_leaving_early_is_not_an_error(tmp_path):
         stderr = process.stderr.read().decode()
         assert process.wait() == 0, stderr
         assert "Traceback" not in stderr
+
+
+def test_usage_errors_are_one_line_from_the_console_script():
+    for args, message in (
+        (["show", "Hi", "--padding", "foo"], "Invalid value for '--padding'"),
+        (["show", "Hi", "--bogus"], "No such option: --bogus"),
+        (["nosuch"], "No such command 'nosuch'"),
+    ):
+        result = subprocess.run([sys.executable, "-m", "maskcli", *args], capture_output=True, text=True)
+        assert result.returncode == 2
+        assert result.stdout == ""
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("Error: ") and message in lines[0]

@@ -41,4 +41,22 @@ def root(
 
 
 def main() -> None:
-    app(prog_name="maskcli")
+    """The console script: like ``app()``, but a usage error is one ``Error:`` line (exit 2)."""
+    import sys
+
+    from maskcli.cli.common import EXIT_USAGE, debug_enabled
+
+    command = typer.main.get_command(app)
+    try:
+        code = command.main(prog_name="maskcli", standalone_mode=False)
+    except Exception as exc:  # click's UsageError family, matched by shape (typer keeps click private)
+        if getattr(exc, "exit_code", None) != EXIT_USAGE or not hasattr(exc, "format_message") or debug_enabled():
+            raise
+        if type(exc).__name__ == "NoArgsIsHelpError":  # bare `maskcli`: the help is the answer
+            typer.echo(exc.format_message())
+            sys.exit(0)
+        context = getattr(exc, "ctx", None)
+        where = f" (see '{context.command_path} --help')" if context is not None else ""
+        typer.echo(f"Error: {exc.format_message()}{where}", err=True)
+        sys.exit(EXIT_USAGE)
+    sys.exit(code if isinstance(code, int) else 0)
