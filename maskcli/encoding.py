@@ -149,9 +149,11 @@ def encode_texts(
     texts: Sequence[str],
     settings: EncodeSettings,
     sources: Sequence[Source] | None = None,
-    shape: str = "text",
+    shape: str | Sequence[str] = "text",
 ) -> tuple[ResolvedSettings, list[Row]]:
     """Tokenize one batch as ``tokenizer(texts, padding=..., truncation=..., ...)`` would.
+
+    ``shape`` names the record shape of every row, or of each row when a sequence.
 
     >>> from maskcli.tokenizer import load_tokenizer
     >>> gpt2 = load_tokenizer("gpt2", pad_token="eos")
@@ -179,16 +181,26 @@ def encode_texts(
         encodings = tok.backend.encode_batch_fast(list(texts), add_special_tokens=resolved.add_special_tokens)
     if sources is None:
         sources = [Source("<text>", row=i) for i in range(len(texts))]
+    if isinstance(shape, str):
+        shape = [shape] * len(texts)
+    specials_per_piece = (
+        tok.backend.post_processor.num_special_tokens_to_add(False)
+        if resolved.add_special_tokens and tok.backend.post_processor is not None
+        else 0
+    )
+    unpadded = resolved.padding == "none" or tok.pad_token_id is None
     return resolved, [
         Row(
             source=source,
             text=text,
-            shape=shape,
+            shape=row_shape,
             input_ids=np.asarray(enc.ids, dtype=np.int64),
-            attention_mask=np.asarray(enc.attention_mask, dtype=np.int8),
+            # without padding every token is attended: skip converting the all-ones list
+            attention_mask=np.ones(len(enc), dtype=np.int8) if unpadded else np.asarray(enc.attention_mask, dtype=np.int8),
             special_tokens_mask=np.asarray(enc.special_tokens_mask, dtype=np.int8),
             truncated=bool(enc.overflowing),
-            length_before_truncation=len(enc.ids) + sum(len(o.ids) for o in enc.overflowing[:1]),
+            # every overflowing piece carries its own copy of the special tokens
+            length_before_truncation=len(enc) + sum(len(o) - specials_per_piece for o in enc.overflowing),
         )
-        for text, enc, source in zip(texts, encodings, sources)
+        for text, enc, source, row_shape in zip(texts, encodings, sources, shape)
     ]
