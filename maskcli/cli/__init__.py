@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from maskcli import __version__
+from maskcli.cli.check import CHECK_HELP, check
 from maskcli.cli.show import SHOW_HELP, show
 
 app = typer.Typer(
@@ -17,6 +18,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.command("show", help=SHOW_HELP)(show)
+app.command("check", help=CHECK_HELP)(check)
 
 
 def version_callback(value: bool) -> None:
