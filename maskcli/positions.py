@@ -28,7 +28,7 @@ def document_ids(position_ids: np.ndarray) -> np.ndarray:
     """Document index per token; a new document starts wherever positions do not go up by one."""
     positions = np.asarray(position_ids)
     starts = np.diff(positions, axis=-1, prepend=positions[..., :1] - 1) != 1
-    return np.cumsum(starts, axis=-1) - 1
+    return np.cumsum(starts, axis=-1)
 
 
 def is_packed(position_ids: np.ndarray) -> bool:
