@@ -73,7 +73,7 @@ class Audit:
     full_without_eos: Hits = field(default_factory=Hits)  # rows filling max_length, not ending with EOS
     skipped: int = 0
     skipped_first: list[str] = field(default_factory=list)
-    pending: list[Source] = field(default_factory=list)  # sources of the unfinished batch
+    pending: list[tuple[Source, bool]] = field(default_factory=list)  # unfinished batch: (source, padded as given)
 
     @classmethod
     def start(cls, ctx: Context, config: CheckConfig) -> Audit:
@@ -125,7 +125,7 @@ class Audit:
 
     def _batched(self, rows: Sequence[Row], given: np.ndarray, real: np.ndarray) -> None:
         """Group rows into training batches; flag rows that batching pads when that is a problem."""
-        self.pending.extend(row.source for row in rows)
+        self.pending.extend(zip((row.source for row in rows), (given > real).tolist()))
         self._padded(self.stats.add(given, real))
 
     def flush(self) -> None:
@@ -139,11 +139,14 @@ class Audit:
         if not flags.any() or not (no_pad or right_in_generate):
             return
         for i in np.flatnonzero(flags):
+            source, padded_as_given = done[i]
+            if padded_as_given:  # its own padding was checked as given
+                continue
             if no_pad:
-                self.hit("MC013", done[i], f"a batch of {self.ctx.batch_size} pads this row, but the tokenizer has "
+                self.hit("MC013", source, f"a batch of {self.ctx.batch_size} pads this row, but the tokenizer has "
                                            "no pad token; choose one with --pad-token")
             if right_in_generate:
-                self.hit("MC007", done[i], "a batch pads this row on the right, in --mode generate")
+                self.hit("MC007", source, "a batch pads this row on the right, in --mode generate")
 
     def skip_log(self, log: SkipLog) -> None:
         self.skipped += log.count

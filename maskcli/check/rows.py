@@ -63,7 +63,7 @@ def pretokenized_row(row: Row, ctx: Context) -> RowAudit:
               "position_ids": row.position_ids, "token_type_ids": row.token_type_ids}
     uneven = [f"{name} has {len(v)}" for name, v in fields.items() if v is not None and len(v) != n]
     if uneven:  # nothing else can be judged on misaligned fields
-        return RowAudit([("MC001", f"input_ids has {n} values, " + ", ".join(uneven))], None, 0, None, False)
+        return RowAudit([("MC001", f"input_ids has {n} values, " + ", ".join(uneven))], None, n, None, False)
     issues: list[Issue] = []
     outside = np.flatnonzero((ids < 0) | (ids >= ctx.vocab_size))
     if outside.size:
