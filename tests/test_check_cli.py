@@ -135,3 +135,31 @@ def test_stdin(tmp_path):
     data = "".join(json.dumps({"text": t}) + "\n" for t in CLEAN_TEXTS)
     result = run("-", "--pad-token", "eos", "--format", "json", input=data)
     assert result.exit_code == 0 and json.loads(result.stdout)["summary"]["rows"] == len(CLEAN_TEXTS)
+
+
+def test_audit_shard_api_merges_like_the_cli(tmp_path):
+    from maskcli.check import CheckConfig, audit_shard, build_report
+    from maskcli.tokenizer import load_tokenizer
+
+    records = (CLEAN_ROWS + [BAD]) * 3
+    config = CheckConfig(pad_token="eos", batch_size=7)
+    tok = load_tokenizer("gpt2", pad_token="eos")
+    total = audit_shard(records[:7], tok, config, path="train", first_index=0)
+    total.merge(audit_shard(records[7:], tok, config, path="train", first_index=7))
+    report = build_report(total, tok, config, ["train"]).to_dict()
+    path = str(write_jsonl(tmp_path / "train.jsonl", records))
+    cli = json.loads(run(path, "--pad-token", "eos", "--batch-size", "7", "--format", "json").stdout)
+    assert report["summary"] == cli["summary"]
+    assert [r["row"] for r in report["findings"][0]["rows"]] == [6, 13, 20]
+    assert [r["line"] for r in cli["findings"][0]["rows"]] == [7, 14, 21]
+
+
+def test_check_with_gpt2_does_not_import_transformers(tmp_path):
+    import subprocess
+    import sys
+
+    path = str(write_jsonl(tmp_path / "t.jsonl", CLEAN_TEXTS))
+    code = ("import sys; from maskcli.cli import app\n"
+            "try:\n    app(['check', sys.argv[1], '--pad-token', 'eos'])\nexcept SystemExit:\n    pass\n"
+            "assert 'transformers' not in sys.modules and 'torch' not in sys.modules")
+    subprocess.run([sys.executable, "-c", code, path], check=True, capture_output=True)
