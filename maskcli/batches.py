@@ -114,8 +114,25 @@ def read_batches(
     if batch_size < 1:
         raise InputError(f"--batch-size must be a positive integer, not {batch_size}")
     log = log if log is not None else SkipLog()
+    records = selected_records(paths, fmt, selection, log)
+    yield from batch_records(records, tok, settings, field_name=field_name, batch_size=batch_size, log=log,
+                             strict=strict)
+
+
+def batch_records(
+    records: Iterable[tuple[Source, object]],
+    tok: TokenizerHandle,
+    settings: EncodeSettings,
+    *,
+    field_name: str = "text",
+    batch_size: int = 8,
+    log: SkipLog | None = None,
+    strict: bool = True,
+) -> Iterator[Batch]:
+    """Interpret already-read ``(source, record)`` pairs and batch them (``check --num-proc`` workers)."""
+    log = log if log is not None else SkipLog()
     pending: list[TextRecord | Row] = []
-    for source, record in selected_records(paths, fmt, selection, log):
+    for source, record in records:
         try:
             pending.append(interpret(source, record, tok, field_name, strict=strict))
         except RowError as error:
@@ -140,7 +157,8 @@ def make_batch(tok: TokenizerHandle, settings: EncodeSettings, items: list[TextR
             [t.text for t in texts],
             dataclasses.replace(settings, add_special_tokens=add_special),
             sources=[t.source for t in texts],
+            shape=[t.shape for t in texts],
         )
-        encoded = {id(t): dataclasses.replace(row, shape=t.shape) for t, row in zip(texts, rows)}
+        encoded = {id(t): row for t, row in zip(texts, rows)}
     rows = [encoded[id(item)] if isinstance(item, TextRecord) else item for item in items]
     return Batch(rows=rows, resolved=resolved, shapes=tuple(dict.fromkeys(row.shape for row in rows)))

@@ -150,9 +150,11 @@ def encode_texts(
     texts: Sequence[str],
     settings: EncodeSettings,
     sources: Sequence[Source] | None = None,
-    shape: str = "text",
+    shape: str | Sequence[str] = "text",
 ) -> tuple[ResolvedSettings, list[Row]]:
     """Tokenize one batch as ``tokenizer(texts, padding=..., truncation=..., ...)`` would.
+
+    ``shape`` names the record shape of every row, or of each row when a sequence.
 
     >>> from maskcli.tokenizer import load_tokenizer
     >>> gpt2 = load_tokenizer("gpt2", pad_token="eos")
@@ -177,26 +179,31 @@ def encode_texts(
             )
     if sources is None:
         sources = [Source("<text>", row=i) for i in range(len(texts))]
+    if isinstance(shape, str):
+        shape = [shape] * len(texts)
+    unpadded = resolved.padding == "none" or tok.pad_token_id is None
     rows = []
-    for text, enc, source in zip(texts, encodings, sources):
-        mask = np.asarray(enc.attention_mask, dtype=np.int8)
+    for text, enc, source, row_shape in zip(texts, encodings, sources, shape):
+        # without padding every token is attended: skip converting the all-ones list
+        mask = np.ones(len(enc), dtype=np.int8) if unpadded else np.asarray(enc.attention_mask, dtype=np.int8)
         rows.append(
             Row(
                 source=source,
                 text=text,
-                shape=shape,
+                shape=row_shape,
                 input_ids=np.asarray(enc.ids, dtype=np.int64),
                 attention_mask=mask,
                 special_tokens_mask=np.asarray(enc.special_tokens_mask, dtype=np.int8),
                 truncated=bool(enc.overflowing),
-                length_before_truncation=int(np.count_nonzero(mask)) + lost_tokens(enc),
+                length_before_truncation=(len(enc) if unpadded else int(np.count_nonzero(mask))) + lost_tokens(enc),
             )
         )
     return resolved, rows
 
 
 def lost_tokens(encoding) -> int:
-    """Text tokens truncation cut off: the real, non-special tokens of the overflowing parts."""
+    """Text tokens truncation cut off: the real, non-special tokens of the overflowing parts
+    (each part carries its own special tokens, and the last one may be padded)."""
     return sum(
         sum(1 for special, real in zip(part.special_tokens_mask, part.attention_mask) if real and not special)
         for part in encoding.overflowing

@@ -45,12 +45,26 @@ def row_facts(tok: TokenizerHandle, row: Row) -> RowFacts:
     trained = final_eos = None
     if row.labels is not None and len(row.labels) == len(ids):
         trained = row.labels != IGNORE_INDEX
-        real = np.flatnonzero(mask.astype(bool))
-        if real.size and tok.eos_token_id is not None and ids[real[-1]] == tok.eos_token_id:
-            final_eos = bool(trained[real[-1]])
+        final_eos = final_eos_trained(row, tok.eos_token_id)
     disagreement = None
     if row.pretokenized and len(mask) == len(ids) and tok.pad_token_id is not None:
-        side = padded_side(ids, mask, tok.pad_token_id)
-        edge = tok.bos_token_id if side == "left" else tok.eos_token_id
-        disagreement = mask_pad_disagreement(ids, mask, tok.pad_token_id, side, edge)
+        disagreement = pad_disagreement(row, tok.pad_token_id, tok.bos_token_id, tok.eos_token_id)
     return RowFacts(tok.tokens(ids), special, special_id, positions, derived, documents, trained, final_eos, disagreement)
+
+
+def final_eos_trained(row: Row, eos_id: int | None) -> bool | None:
+    """Whether the last real token, when it is EOS, has a trained label (``None``: no labels or no final EOS)."""
+    n = len(row.input_ids)
+    if row.labels is None or len(row.labels) != n or len(row.attention_mask) != n or eos_id is None:
+        return None
+    real = np.flatnonzero(row.attention_mask)
+    if not real.size or row.input_ids[real[-1]] != eos_id:
+        return None
+    return bool(row.labels[real[-1]] != IGNORE_INDEX)
+
+
+def pad_disagreement(row: Row, pad_id: int, bos_id: int | None, eos_id: int | None) -> MaskDisagreement:
+    """:func:`mask_pad_disagreement` on the row's padded side (eos may sit at a right edge, bos at a left one)."""
+    side = padded_side(row.input_ids, row.attention_mask, pad_id)
+    edge = bos_id if side == "left" else eos_id
+    return mask_pad_disagreement(row.input_ids, row.attention_mask, pad_id, side, edge)

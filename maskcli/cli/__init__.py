@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from maskcli import __version__
+from maskcli.cli.check import CHECK_HELP, check
 from maskcli.cli.classic import CLASSIC_HELP, classic
 from maskcli.cli.diff import DIFF_HELP, diff
 from maskcli.cli.masks import MASKS_HELP, masks
@@ -21,6 +22,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.command("show", help=SHOW_HELP)(show)
+app.command("check", help=CHECK_HELP)(check)
 app.command("masks", help=MASKS_HELP)(masks)
 app.command("classic", help=CLASSIC_HELP)(classic)
 app.command("diff", help=DIFF_HELP)(diff)

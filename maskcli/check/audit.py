@@ -1,0 +1,225 @@
+"""The per-shard work of ``maskcli check``, mergeable: map over shards, then reduce.
+
+:func:`audit_shard` checks one shard of records and returns an :class:`Audit`; audits of
+consecutive shards merge in order (``a.merge(b)``), and the merged audit becomes a report
+with :func:`maskcli.check.report.build_report`. The same code runs in ``check --num-proc``
+workers, inside ``datasets.map`` or in a cluster job::
+
+    from maskcli.check import CheckConfig, audit_shard, build_report
+    from maskcli.tokenizer import load_tokenizer
+
+    config = CheckConfig(tokenizer="gpt2", pad_token="eos", max_length=1024)
+    tok = load_tokenizer(config.tokenizer, config.pad_token)
+    audits = [audit_shard(shard, tok, config, path="train", first_index=start) for start, shard in shards]
+    total = audits[0]
+    for audit in audits[1:]:
+        total.merge(audit)
+    report = build_report(total, tok, config, inputs=["train"])
+
+Shards should hold whole batches (multiples of ``batch_size`` rows): a shard's last partial
+batch is costed on its own.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from maskcli.batches import SkipLog, batch_records
+from maskcli.check.config import CheckConfig
+from maskcli.check.registry import select_checks
+from maskcli.check.rows import Context, RowAudit, pretokenized_row, tokenized_rows
+from maskcli.check.stats import Stats
+from maskcli.encoding import EncodeSettings, ResolvedSettings, resolve_settings
+from maskcli.errors import InputError
+from maskcli.records import Row, Source
+from maskcli.tokenizer import NO_MAX_LENGTH, TokenizerHandle
+
+CHUNK_ROWS = 1024  # rows tokenized together (rounded to whole batches)
+
+
+@dataclass
+class Hits:
+    """How many rows a check flagged, and the first few (source, detail)."""
+
+    count: int = 0
+    first: list[tuple[Source, str]] = field(default_factory=list)
+
+    def add(self, source: Source, detail: str, keep: int) -> None:
+        self.count += 1
+        if len(self.first) < keep:
+            self.first.append((source, detail))
+
+    def merge(self, other: Hits, keep: int) -> None:
+        self.count += other.count
+        self.first = (self.first + other.first)[:keep]
+
+
+@dataclass
+class Audit:
+    """Everything a shard contributes to the report."""
+
+    ctx: Context
+    enabled: frozenset[str]
+    keep: int
+    stats: Stats
+    hits: dict[str, Hits] = field(default_factory=dict)
+    sides: dict[str, Hits] = field(default_factory=dict)  # pre-tokenized rows padded left / right
+    short_rows: int = 0  # pre-tokenized rows shorter than max_length ...
+    short_rows_with_eos: int = 0  # ... and how many of them end with EOS
+    full_without_eos: Hits = field(default_factory=Hits)  # rows filling max_length, not ending with EOS
+    skipped: int = 0
+    skipped_first: list[str] = field(default_factory=list)
+    pending: list[tuple[Source, bool]] = field(default_factory=list)  # unfinished batch: (source, padded as given)
+
+    @classmethod
+    def start(cls, ctx: Context, config: CheckConfig) -> Audit:
+        enabled = frozenset(c.id for c in select_checks(config.select, config.ignore))
+        return cls(ctx, enabled, config.rows_per_finding, Stats(ctx.batch_size, ctx.layout))
+
+    def hit(self, code: str, source: Source, detail: str) -> None:
+        if code in self.enabled:
+            self.hits.setdefault(code, Hits()).add(source, detail, self.keep)
+
+    def update(self, rows: Sequence[Row]) -> None:
+        """Check a chunk of rows, in file order."""
+        given = np.empty(len(rows), dtype=np.int64)
+        real = np.empty(len(rows), dtype=np.int64)
+        text = [i for i, row in enumerate(rows) if not row.pretokenized]
+        if text:
+            chunk = tokenized_rows([rows[i] for i in text] if len(text) < len(rows) else rows, self.ctx)
+            given[text] = real[text] = chunk.lengths
+            for i, code, detail in chunk.issues:
+                self.hit(code, rows[text[i]].source, detail)
+            self.stats.truncated_rows += chunk.truncated
+            self.stats.tokens_lost += chunk.tokens_lost
+            self.stats.over_limit_rows += sum(code == "MC008" for _, code, _ in chunk.issues)
+        if len(text) < len(rows):
+            for i, row in enumerate(rows):
+                if row.pretokenized:
+                    given[i] = len(row)
+                    real[i] = self._pretokenized(row)
+        self._batched(rows, given, real)
+
+    def _pretokenized(self, row: Row) -> int:
+        result: RowAudit = pretokenized_row(row, self.ctx)
+        for code, detail in result.issues:
+            self.hit(code, row.source, detail)
+            if code == "MC008":
+                self.stats.over_limit_rows += 1
+        if result.side in ("left", "right"):
+            self.sides.setdefault(result.side, Hits()).add(row.source, f"padded on the {result.side}", self.keep)
+        if result.trained is not None:
+            self.stats.add_labels(1, result.real, result.trained)
+        limit = self.ctx.limit
+        if limit is not None and self.ctx.eos_id is not None and result.real:
+            if result.real < limit:
+                self.short_rows += 1
+                self.short_rows_with_eos += result.ends_with_eos
+            elif result.real == limit and not result.ends_with_eos:
+                self.full_without_eos.add(row.source, f"fills max_length {limit} and does not end with EOS", self.keep)
+        return result.real
+
+    def _batched(self, rows: Sequence[Row], given: np.ndarray, real: np.ndarray) -> None:
+        """Group rows into training batches; flag rows that batching pads when that is a problem."""
+        self.pending.extend(zip((row.source for row in rows), (given > real).tolist()))
+        self._padded(self.stats.add(given, real))
+
+    def flush(self) -> None:
+        """Close the unfinished batch (before :meth:`merge` and at the end)."""
+        self._padded(self.stats.flush())
+
+    def _padded(self, flags: np.ndarray) -> None:
+        done, self.pending = self.pending[: len(flags)], self.pending[len(flags):]
+        no_pad = self.ctx.pad_id is None
+        right_in_generate = self.ctx.mode == "generate" and self.ctx.layout.padding_side == "right"
+        if not flags.any() or not (no_pad or right_in_generate):
+            return
+        for i in np.flatnonzero(flags):
+            source, padded_as_given = done[i]
+            if padded_as_given:  # its own padding was checked as given
+                continue
+            if no_pad:
+                self.hit("MC013", source, f"a batch of {self.ctx.batch_size} pads this row, but the tokenizer has "
+                                           "no pad token; choose one with --pad-token")
+            if right_in_generate:
+                self.hit("MC007", source, "a batch pads this row on the right, in --mode generate")
+
+    def skip_log(self, log: SkipLog) -> None:
+        self.skipped += log.count
+        self.skipped_first = (self.skipped_first + log.first)[: self.keep]
+
+    def merge(self, other: Audit) -> Audit:
+        """Add the audit of the shard that follows this one."""
+        self.flush()
+        self.stats.merge(other.stats)
+        for mine, theirs in ((self.hits, other.hits), (self.sides, other.sides)):
+            for code, hits in theirs.items():
+                mine.setdefault(code, Hits()).merge(hits, self.keep)
+        self.full_without_eos.merge(other.full_without_eos, self.keep)
+        self.short_rows += other.short_rows
+        self.short_rows_with_eos += other.short_rows_with_eos
+        self.skipped += other.skipped
+        self.skipped_first = (self.skipped_first + other.skipped_first)[: self.keep]
+        self.pending = list(other.pending)
+        return self
+
+
+def make_context(tok: TokenizerHandle, config: CheckConfig) -> tuple[Context, ResolvedSettings]:
+    """Resolve the settings as the tokenizer's ``__call__`` would, and what the checks need."""
+    resolved = resolve_settings(tok, EncodeSettings(
+        padding=config.padding, max_length=config.max_length, truncation=config.truncation,
+        padding_side=config.padding_side, pad_to_multiple_of=config.pad_to_multiple_of,
+        add_special_tokens=config.add_special_tokens,
+    ))
+    if config.require_eos and tok.eos_token_id is None:
+        raise InputError(f"require_eos is on, but tokenizer {tok.name} has no eos token")
+    limit = resolved.max_length
+    if limit is None and tok.model_max_length < NO_MAX_LENGTH:
+        limit = tok.model_max_length
+    layout = resolved if resolved.padding != "none" else dataclasses.replace(resolved, padding="longest")
+    ctx = Context(
+        pad_id=tok.pad_token_id, bos_id=tok.bos_token_id, eos_id=tok.eos_token_id, vocab_size=tok.full_vocab_size,
+        limit=limit, mode=config.mode, require_eos=config.require_eos, batch_size=config.batch_size, layout=layout,
+    )
+    return ctx, resolved
+
+
+def tokenize_settings(resolved: ResolvedSettings) -> EncodeSettings:
+    """Text records are tokenized with the resolved truncation but unpadded: batching is costed apart."""
+    return EncodeSettings(padding="none", max_length=resolved.max_length, truncation=resolved.truncation,
+                          padding_side=resolved.padding_side, add_special_tokens=resolved.add_special_tokens)
+
+
+def chunk_rows(batch_size: int) -> int:
+    return batch_size * max(1, CHUNK_ROWS // batch_size)
+
+
+def audit_records(
+    records: Iterable[tuple[Source, object]], tok: TokenizerHandle, config: CheckConfig, ctx: Context,
+    resolved: ResolvedSettings, log: SkipLog | None = None,
+) -> Audit:
+    """Check ``(source, record)`` pairs (records as read from a file: dicts or strings)."""
+    audit = Audit.start(ctx, config)
+    log = log if log is not None else SkipLog(skip=config.on_error == "skip")
+    for batch in batch_records(records, tok, tokenize_settings(resolved), field_name=config.field,
+                               batch_size=chunk_rows(config.batch_size), log=log, strict=False):
+        audit.update(batch.rows)
+    audit.skip_log(log)
+    return audit
+
+
+def audit_shard(
+    records: Iterable[object], tok: TokenizerHandle, config: CheckConfig = CheckConfig(), *,
+    path: str = "<records>", first_index: int = 0,
+) -> Audit:
+    """Check one shard of records (dicts like ``{"text": ...}`` or ``{"input_ids": [...], ...}``, or strings).
+
+    Rows are named ``path[first_index + i]`` in findings. Returns a mergeable :class:`Audit`.
+    """
+    ctx, resolved = make_context(tok, config)
+    sourced = ((Source(path, row=first_index + i), record) for i, record in enumerate(records))
+    return audit_records(sourced, tok, config, ctx, resolved)

@@ -1,0 +1,161 @@
+"""``maskcli check`` settings: defaults < ``[tool.maskcli]`` in pyproject.toml (or ``--config``) < flags.
+
+The table uses the option names with underscores (dashes work too)::
+
+    [tool.maskcli]
+    tokenizer = "./tokenizer"
+    pad_token = "eos"
+    max_length = 2048
+    mode = "train"
+    batch_size = 16
+    ignore = ["MC010"]
+    max_padding_ratio = 0.4
+    max_truncation_rate = 0.0
+    require_eos = true
+
+Without ``--config``, the nearest ``pyproject.toml`` with a ``[tool.maskcli]`` table, from the
+current directory upwards, is used. A ``--config`` file may be a pyproject.toml or a TOML file
+whose top level (or ``[tool.maskcli]``) holds the keys.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from maskcli.errors import InputError
+
+CHOICES = {
+    "padding": ("longest", "max_length", "none"),
+    "padding_side": ("left", "right"),
+    "mode": ("train", "generate"),
+    "fail_on": ("error", "warning"),
+    "on_error": ("fail", "skip"),
+    "format": ("text", "json", "github", "junit", "markdown"),
+}
+POSITIVE = ("max_length", "pad_to_multiple_of", "batch_size", "num_proc", "rows_per_finding")
+RATIOS = ("max_padding_ratio", "max_truncation_rate")
+
+
+@dataclass(frozen=True)
+class CheckConfig:
+    """Everything that decides what ``check`` reads and what it reports."""
+
+    tokenizer: str = "gpt2"
+    pad_token: str | None = None
+    padding: str = "longest"
+    max_length: int | None = None
+    truncation: bool | None = None
+    padding_side: str | None = None
+    pad_to_multiple_of: int | None = None
+    add_special_tokens: bool = True
+    field: str = "text"
+    input_format: str | None = None
+    on_error: str = "fail"
+    mode: str = "train"
+    batch_size: int = 8
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    fail_on: str = "error"
+    format: str = "text"
+    max_padding_ratio: float = 0.5
+    max_truncation_rate: float = 0.01
+    require_eos: bool = False
+    num_proc: int = 1
+    rows_per_finding: int = 10
+    source: str | None = dataclasses.field(default=None, compare=False)  # the config file used, if any
+
+    def __post_init__(self) -> None:
+        for name, allowed in CHOICES.items():
+            value = getattr(self, name)
+            if value is not None and value not in allowed:
+                raise InputError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+        for name in POSITIVE:
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise InputError(f"{name} must be a positive integer, not {value}")
+        for name in RATIOS:
+            if not 0 <= getattr(self, name) <= 1:
+                raise InputError(f"{name} must be between 0 and 1, not {getattr(self, name)}")
+
+    def updated(self, values: Mapping[str, Any], origin: str) -> CheckConfig:
+        """A copy with ``values`` (from a file or flags) applied, each checked against its field's type."""
+        fields = {f.name: f for f in dataclasses.fields(self) if f.name != "source"}
+        changes: dict[str, Any] = {}
+        for raw_key, value in values.items():
+            key = raw_key.replace("-", "_")
+            if key not in fields:
+                raise InputError(f"{origin}: unknown setting {raw_key!r} (known: {', '.join(sorted(fields))})")
+            changes[key] = _coerce(key, value, fields[key].type, origin)
+        return dataclasses.replace(self, **changes)
+
+
+def _coerce(key: str, value: Any, annotation: str, origin: str) -> Any:
+    """A TOML value for a field annotated ``annotation`` (a string: ``from __future__ import annotations``)."""
+    kind = annotation.split(" | ")[0]
+    ok = {
+        "str": isinstance(value, str),
+        "int": isinstance(value, int) and not isinstance(value, bool),
+        "bool": isinstance(value, bool),
+        "float": isinstance(value, (int, float)) and not isinstance(value, bool),
+        "tuple[str, ...]": isinstance(value, (str, list, tuple)) and all(isinstance(v, str) for v in _listed(value)),
+    }[kind]
+    if value is None and "None" in annotation:
+        return None
+    if not ok:
+        raise InputError(f"{origin}: setting {key!r} must be {kind.replace('tuple[str, ...]', 'a list of strings')}, "
+                         f"not {value!r}")
+    if kind == "tuple[str, ...]":
+        return tuple(_listed(value))
+    return float(value) if kind == "float" else value
+
+
+def _listed(value: Any) -> list:
+    return [value] if isinstance(value, str) else list(value)
+
+
+def find_pyproject(start: Path) -> Path | None:
+    """The nearest ``pyproject.toml`` with a ``[tool.maskcli]`` table, from ``start`` upwards."""
+    for directory in (start, *start.parents):
+        candidate = directory / "pyproject.toml"
+        if candidate.is_file() and "maskcli" in _read_toml(candidate).get("tool", {}):
+            return candidate
+    return None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{path}: invalid TOML ({exc})") from None
+
+
+def file_settings(path: Path) -> dict[str, Any]:
+    """The settings table of a config file: ``[tool.maskcli]`` if present, else the top level."""
+    data = _read_toml(path)
+    table = data.get("tool", {}).get("maskcli")
+    if table is None:
+        if path.name == "pyproject.toml":
+            raise InputError(f"{path}: no [tool.maskcli] table")
+        table = data
+    if not isinstance(table, dict):
+        raise InputError(f"{path}: [tool.maskcli] must be a table")
+    return table
+
+
+def load_config(flags: Mapping[str, Any], config_file: str | None = None, cwd: Path | None = None) -> CheckConfig:
+    """Defaults, then the config file, then the flags that were given (``None`` = not given)."""
+    path = Path(config_file) if config_file else find_pyproject(cwd or Path.cwd())
+    if config_file and not path.is_file():
+        raise InputError(f"--config {config_file}: no such file")
+    config = CheckConfig()
+    if path is not None:
+        config = dataclasses.replace(config.updated(file_settings(path), str(path)), source=str(path))
+    return config.updated({k: v for k, v in flags.items() if v is not None}, "command line")

@@ -1,0 +1,130 @@
+"""Report formats for machines and CI: JSON, GitHub annotations, JUnit XML, Markdown.
+
+Each formatter turns a :class:`~maskcli.check.report.Report` into a string; the CLI maps
+``--format`` (a :class:`ReportFormat`) to one of them, ``text`` being the rich view in
+:mod:`maskcli.render.check`.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from typing import TYPE_CHECKING
+from xml.etree import ElementTree as ET
+
+from maskcli.check.registry import CHECKS
+
+if TYPE_CHECKING:
+    from maskcli.check.report import Finding, Report
+    from maskcli.records import Source
+
+
+class ReportFormat(str, Enum):
+    text = "text"
+    json = "json"
+    github = "github"
+    junit = "junit"
+    markdown = "markdown"
+
+
+def to_json(report: "Report") -> str:
+    return json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+
+def _escape_data(value: str) -> str:
+    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(value: str) -> str:
+    return _escape_data(value).replace(":", "%3A").replace(",", "%2C")
+
+
+def _where(source: "Source") -> str:
+    where = f"file={_escape_property(source.path)}"
+    return where + (f",line={source.line}" if source.line is not None else "")
+
+
+def to_github(report: "Report") -> str:
+    """GitHub workflow commands: ``::error file=PATH,line=N,title=MC004::message``, one per listed row."""
+    lines = []
+    for finding in report.findings:
+        level = "error" if finding.severity.value == "error" else "warning"
+        title = f"title={finding.id}"
+        for source, detail in finding.rows:
+            spot = "" if source.line is not None else f" (row {source.row})"
+            lines.append(f"::{level} {_where(source)},{title}::{_escape_data(f'{detail}{spot}: {finding.message}')}")
+        if finding.count > len(finding.rows):
+            more = f"{finding.count - len(finding.rows)} more row(s): " if finding.rows else ""
+            lines.append(f"::{level} {title}::{_escape_data(more + finding.message)}")
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def to_junit(report: "Report") -> str:
+    """JUnit XML: one testcase per check that ran, a failure for each check with findings."""
+    by_id = {f.id: f for f in report.findings}
+    checks = report.settings["checks"]
+    suite = ET.Element("testsuite", name="maskcli check", tests=str(len(checks)),
+                       failures=str(sum(c in by_id for c in checks)), errors="0")
+    for check_id in checks:
+        case = ET.SubElement(suite, "testcase", classname="maskcli.check", name=f"{check_id} {CHECKS[check_id].name}")
+        finding = by_id.get(check_id)
+        if finding is not None:
+            failure = ET.SubElement(case, "failure", message=finding.message, type=finding.severity.value)
+            failure.text = "\n".join(f"{source}: {detail}" for source, detail in finding.rows)
+    root = ET.Element("testsuites")
+    root.append(suite)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _cell(value: object) -> str:
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def _percent(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1%}"
+
+
+def to_markdown(report: "Report") -> str:
+    """The summary and the findings as Markdown tables (also the GitHub step summary)."""
+    s = report.summary
+    lengths, padding, trunc = s["lengths"], s["padding"], s["truncation"]
+    counts = report.counts()
+    out = [
+        "## maskcli check",
+        "",
+        f"{s['rows']} rows from {', '.join(report.inputs)} · tokenizer `{report.tokenizer['name']}` · "
+        f"**{counts['error']} error(s), {counts['warning']} warning(s)**",
+        "",
+        "| statistic | value |",
+        "|---|---|",
+        f"| real tokens | {s['real_tokens']} |",
+        f"| pad tokens (as configured) | {s['pad_tokens']} |",
+        "| length min / p50 / p90 / p95 / p99 / max | "
+        + " / ".join(str(lengths[k]) for k in ("min", "p50", "p90", "p95", "p99", "max")) + " |",
+        f"| rows over max_length ({trunc['max_length']}) | {trunc['rows_over_max_length']} |",
+        f"| tokens lost to truncation | {trunc['tokens_lost']} |",
+        f"| trained-token share | {_percent(s['trained_token_share'])} |",
+        "",
+        f"| padding strategy (batch size {padding['batch_size']}, context {padding['context_length']}) | waste |",
+        "|---|---|",
+        f"| as configured (`{padding['as_configured']['padding']}`) | {_percent(padding['as_configured']['waste'])} |",
+        f"| pad to max_length | {_percent(padding['pad_to_max_length']['waste'])} |",
+        f"| longest in batches, file order | {_percent(padding['longest_in_file_order_batches']['waste'])} |",
+        f"| longest in length-grouped batches | {_percent(padding['length_grouped_batches']['waste'])} |",
+        f"| greedy packing | {padding['greedy_packing']['packs']} packs, "
+        f"{_percent(padding['greedy_packing']['efficiency'])} efficient |",
+        "",
+    ]
+    if report.findings:
+        out += ["| id | name | severity | rows | message | first rows |", "|---|---|---|---|---|---|"]
+        out += [_finding_row(f) for f in report.findings]
+    else:
+        out.append("No findings.")
+    return "\n".join(out) + "\n"
+
+
+def _finding_row(finding: "Finding") -> str:
+    first = ", ".join(str(source) for source, _ in finding.rows[:3])
+    return (f"| {finding.id} | {finding.name} | {finding.severity.value} | {finding.count} | "
+            f"{_cell(finding.message)} | {_cell(first)} |")

@@ -1,0 +1,110 @@
+"""From a merged :class:`~maskcli.check.audit.Audit` to the report every format prints.
+
+The JSON form (``--format json``) is versioned by ``report_schema_version`` and documented in
+the README: ``summary`` holds the statistics, ``findings`` one entry per check that fired, with
+the first rows (``{"path", "line"}`` or ``{"path", "row"}``, plus a ``detail``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from maskcli import __version__
+from maskcli.check.audit import Audit, Hits, make_context
+from maskcli.check.config import CheckConfig
+from maskcli.check.registry import CHECKS, Severity
+from maskcli.records import Source
+from maskcli.tokenizer import TokenizerHandle
+
+REPORT_SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Finding:
+    id: str
+    name: str
+    severity: Severity
+    message: str
+    count: int  # rows flagged (1 for a dataset-wide finding such as MC010)
+    rows: list[tuple[Source, str]]  # the first rows, each with what exactly is wrong
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "name": self.name, "severity": self.severity.value, "message": self.message,
+                "count": self.count, "rows": [source.describe() | {"detail": detail} for source, detail in self.rows]}
+
+
+@dataclass(frozen=True)
+class Report:
+    inputs: list[str]
+    config_file: str | None
+    tokenizer: dict
+    settings: dict
+    summary: dict
+    findings: list[Finding]
+
+    def counts(self) -> dict[str, int]:
+        return {s.value: sum(f.severity is s for f in self.findings) for s in (Severity.error, Severity.warning)}
+
+    def failed(self, fail_on: str) -> bool:
+        """Any finding at or above ``fail_on`` (``error`` or ``warning``)?"""
+        return any(f.severity.rank >= Severity(fail_on).rank for f in self.findings)
+
+    def to_dict(self) -> dict:
+        return {
+            "report_schema_version": REPORT_SCHEMA_VERSION,
+            "tool": f"maskcli {__version__}",
+            "inputs": self.inputs,
+            "config_file": self.config_file,
+            "tokenizer": self.tokenizer,
+            "settings": self.settings,
+            "summary": self.summary | {"findings": self.counts()},
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+
+def build_report(audit: Audit, tok: TokenizerHandle, config: CheckConfig, inputs: Sequence[str]) -> Report:
+    """Finish the audit: dataset-wide checks, thresholds, statistics."""
+    audit.flush()
+    ctx, resolved = make_context(tok, config)
+    stats = audit.stats
+    summary = stats.summary(ctx.limit) | {"skipped_rows": audit.skipped, "skipped_first": audit.skipped_first}
+    hits = {code: Hits(h.count, list(h.first)) for code, h in audit.hits.items()}
+    left, right = audit.sides.get("left", Hits()), audit.sides.get("right", Hits())
+    if left.count and right.count and "MC007" in audit.enabled:
+        hits.setdefault("MC007", Hits()).merge(min(left, right, key=lambda h: h.count), audit.keep)
+    cut = audit.full_without_eos
+    if cut.count and audit.short_rows and audit.short_rows_with_eos == audit.short_rows and "MC008" in audit.enabled:
+        hits.setdefault("MC008", Hits()).merge(cut, audit.keep)
+    findings = []
+    for code in sorted(hits):
+        h = hits[code]
+        check = CHECKS[code]
+        severity, message = check.severity, f"{check.description} ({h.count} of {stats.rows} rows)"
+        if code == "MC007" and left.count and right.count:
+            message += f"; {left.count} rows are padded on the left, {right.count} on the right"
+        if code == "MC008":
+            rate = h.count / max(stats.rows, 1)
+            over = rate > config.max_truncation_rate
+            severity = Severity.error if over else Severity.warning
+            message += f"; {rate:.2%} is {'above' if over else 'within'} max_truncation_rate " \
+                       f"{config.max_truncation_rate:.2%}"
+        findings.append(Finding(code, check.name, severity, message, h.count, h.first))
+    configured = summary["padding"]["as_configured"]
+    if configured["waste"] > config.max_padding_ratio and "MC010" in audit.enabled:
+        padding = summary["padding"]
+        packing = padding["greedy_packing"]["efficiency"]
+        findings.append(Finding(
+            "MC010", CHECKS["MC010"].name, CHECKS["MC010"].severity,
+            f"padding is {configured['waste']:.1%} of all tokens (max_padding_ratio {config.max_padding_ratio:.0%}); "
+            f"length-grouped batches would waste {padding['length_grouped_batches']['waste']:.1%}"
+            + (f", packing would be {packing:.1%} efficient" if packing is not None else ""),
+            1, [],
+        ))
+        findings.sort(key=lambda f: f.id)
+    settings = resolved.describe() | {
+        "mode": config.mode, "batch_size": config.batch_size, "max_padding_ratio": config.max_padding_ratio,
+        "max_truncation_rate": config.max_truncation_rate, "require_eos": config.require_eos,
+        "fail_on": config.fail_on, "checks": sorted(audit.enabled),
+    }
+    return Report(list(inputs), config.source, tok.describe(), settings, summary, findings)

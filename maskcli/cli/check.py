@@ -1,0 +1,134 @@
+"""``maskcli check``: audit a whole dataset's padding, masks and labels, for CI."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+
+from maskcli.cli.common import EXIT_FAILED, EXIT_OK, handles_input_errors
+from maskcli.check.formats import ReportFormat
+from maskcli.cli.show import OnError, PadTokenOpt, Padding, Side, TokenizerOpt
+from maskcli.errors import InputError
+
+if TYPE_CHECKING:
+    from maskcli.check.report import Report
+
+CHECK_HELP = """Audit the padding, attention masks and labels of a whole dataset; exit 1 on findings.
+
+Reads the same inputs as `show --file` (text, chat and already-tokenized records) as a stream.
+Settings come from [tool.maskcli] in the nearest pyproject.toml (or --config); flags win.
+Exit codes: 0 no finding at or above --fail-on, 1 findings, 2 usage, config or input error.
+
+\b
+Examples:
+  maskcli check train.jsonl -t ./tokenizer --max-length 2048
+  maskcli check data/*.parquet --pad-token eos --mode generate --padding-side left
+  maskcli check tokenized.jsonl --select MC003,MC004,MC005 --format github
+  maskcli check train.jsonl --format json --output-file report.json --exit-zero
+  maskcli check big.jsonl --num-proc 4 --ignore MC010
+"""
+
+
+class Mode(str, Enum):
+    train = "train"
+    generate = "generate"
+
+
+class FailOn(str, Enum):
+    error = "error"
+    warning = "warning"
+
+
+def formatters() -> "dict[ReportFormat, Callable[[Report, bool], str]]":
+    """``--format`` -> formatter (the text one needs rich, imported only when used)."""
+    from maskcli.check import formats
+
+    def text(report: "Report", color: bool) -> str:
+        from maskcli.render.check import render_report
+
+        return render_report(report, color)
+
+    return {
+        formats.ReportFormat.text: text,
+        formats.ReportFormat.json: lambda report, color: formats.to_json(report),
+        formats.ReportFormat.github: lambda report, color: formats.to_github(report),
+        formats.ReportFormat.junit: lambda report, color: formats.to_junit(report),
+        formats.ReportFormat.markdown: lambda report, color: formats.to_markdown(report),
+    }
+
+
+@handles_input_errors
+def check(
+    paths: Annotated[Optional[list[str]], typer.Argument(help="Files to check (- is stdin).", show_default=False)] = None,
+    tokenizer: TokenizerOpt = None,
+    pad_token: PadTokenOpt = None,
+    max_length: Annotated[Optional[int], typer.Option(help="max_length for truncation and padding [default: the tokenizer's model_max_length for the checks].")] = None,
+    padding: Annotated[Optional[Padding], typer.Option(help="Padding of text records, as in the tokenizer's __call__ [default: longest].")] = None,
+    truncation: Annotated[Optional[bool], typer.Option("--truncation/--no-truncation", help="Truncate text records to --max-length.")] = None,
+    padding_side: Annotated[Optional[Side], typer.Option(help="Padding side [default: the tokenizer's own].")] = None,
+    pad_to_multiple_of: Annotated[Optional[int], typer.Option(help="Pad lengths up to a multiple of N.")] = None,
+    no_special_tokens: Annotated[bool, typer.Option(help="Do not add BOS/EOS/CLS/SEP to text records.")] = False,
+    mode: Annotated[Optional[Mode], typer.Option(help="train, or generate (needs left padding) [default: train].")] = None,
+    batch_size: Annotated[Optional[int], typer.Option(help="Rows per training batch, for padding [default: 8].")] = None,
+    field: Annotated[Optional[str], typer.Option(help="Record field holding the text [default: text].")] = None,
+    input_format: Annotated[Optional[str], typer.Option(help="text, jsonl, json, csv, tsv, parquet or arrow [default: from the extension].")] = None,
+    on_error: Annotated[Optional[OnError], typer.Option(help="fail on a bad record, or skip and count it [default: fail].")] = None,
+    select: Annotated[Optional[list[str]], typer.Option(help="Only these checks: ids or prefixes, comma-separated (MC003,MC01).")] = None,
+    ignore: Annotated[Optional[list[str]], typer.Option(help="Skip these checks: ids or prefixes, comma-separated.")] = None,
+    fail_on: Annotated[Optional[FailOn], typer.Option(help="Lowest severity that fails the check [default: error].")] = None,
+    require_eos: Annotated[Optional[bool], typer.Option("--require-eos/--no-require-eos", help="Every row must end with EOS (MC014).")] = None,
+    max_padding_ratio: Annotated[Optional[float], typer.Option(help="MC010 above this share of pad tokens [default: 0.5].")] = None,
+    max_truncation_rate: Annotated[Optional[float], typer.Option(help="MC008 is an error above this share of rows [default: 0.01].")] = None,
+    output_format: Annotated[Optional[ReportFormat], typer.Option("--format", help="Report format [default: text].")] = None,
+    output_file: Annotated[Optional[Path], typer.Option(help="Write the report to FILE (atomically) instead of stdout.")] = None,
+    exit_zero: Annotated[bool, typer.Option(help="Exit 0 even when there are findings.")] = False,
+    config: Annotated[Optional[Path], typer.Option(help="Settings file (TOML) instead of the nearest pyproject.toml.")] = None,
+    num_proc: Annotated[Optional[int], typer.Option(help="Tokenize and check in N processes [default: 1].")] = None,
+) -> None:
+    from maskcli.check import build_report, load_config
+    from maskcli.check.run import run_check
+    from maskcli.output import write_atomic
+    from maskcli.tokenizer import load_tokenizer
+
+    flags = {
+        "tokenizer": tokenizer, "pad_token": pad_token, "max_length": max_length,
+        "padding": padding.value if padding else None, "truncation": truncation,
+        "padding_side": padding_side.value if padding_side else None, "pad_to_multiple_of": pad_to_multiple_of,
+        "add_special_tokens": False if no_special_tokens else None, "mode": mode.value if mode else None,
+        "batch_size": batch_size, "field": field, "input_format": input_format,
+        "on_error": on_error.value if on_error else None, "select": select, "ignore": ignore,
+        "fail_on": fail_on.value if fail_on else None, "require_eos": require_eos,
+        "max_padding_ratio": max_padding_ratio, "max_truncation_rate": max_truncation_rate,
+        "format": output_format.value if output_format else None, "num_proc": num_proc,
+    }
+    settings = load_config(flags, str(config) if config else None)
+    if not paths:
+        if sys.stdin is None or sys.stdin.isatty():
+            raise InputError("no input: pass PATH arguments or pipe records into stdin")
+        paths = ["-"]
+    tok = load_tokenizer(settings.tokenizer, pad_token=settings.pad_token)
+    report = build_report(run_check(paths, tok, settings), tok, settings, paths)
+    formatter = formatters()[ReportFormat(settings.format)]
+    if output_file is not None:
+        write_atomic(output_file, formatter(report, False))
+    else:
+        sys.stdout.write(formatter(report, settings.format == "text" and sys.stdout.isatty()
+                                   and not os.environ.get("NO_COLOR")))
+        sys.stdout.flush()
+    if settings.format == "github" and os.environ.get("GITHUB_STEP_SUMMARY"):
+        from maskcli.check.formats import to_markdown
+
+        with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as summary:
+            summary.write(to_markdown(report))
+    failed = report.failed(settings.fail_on)
+    counts = report.counts()
+    typer.echo(f"maskcli check: {report.summary['rows']} rows, {counts['error']} error(s), "
+               f"{counts['warning']} warning(s): " + ("failed" if failed else "passed")
+               + (" (--exit-zero)" if failed and exit_zero else ""), err=True)
+    raise typer.Exit(EXIT_FAILED if failed and not exit_zero else EXIT_OK)
