@@ -162,3 +162,51 @@ def make_batch(tok: TokenizerHandle, settings: EncodeSettings, items: list[TextR
         encoded = {id(t): row for t, row in zip(texts, rows)}
     rows = [encoded[id(item)] if isinstance(item, TextRecord) else item for item in items]
     return Batch(rows=rows, resolved=resolved, shapes=tuple(dict.fromkeys(row.shape for row in rows)))
+
+
+def prefetched(items: Iterable[Batch], depth: int = 2) -> Iterator[Batch]:
+    """Produce the next batches in a background thread while the caller works on this one.
+
+    The Rust tokenizer releases the GIL while it encodes, so reading and tokenizing batch N+1
+    overlaps with checking batch N. Order is kept; an exception in the producer is re-raised
+    here, at the position where it happened; leaving the loop early stops the producer.
+    """
+    import queue
+    import threading
+
+    done = object()
+    slots: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: object) -> bool:
+        while not stop.is_set():
+            try:
+                slots.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put(item):
+                    return
+        except BaseException as exc:  # handed to the consumer, raised there
+            put(exc)
+            return
+        put(done)
+
+    worker = threading.Thread(target=produce, name="maskcli-prefetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = slots.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        worker.join()

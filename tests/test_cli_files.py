@@ -208,3 +208,31 @@ def test_streaming_memory_is_bounded(tmp_path):
 
     small, large = peak(2_000), peak(20_000)
     assert large < 2 * small
+
+
+def test_prefetched_keeps_order_reraises_and_stops_early():
+    from maskcli.batches import prefetched
+
+    assert list(prefetched(iter(range(50)))) == list(range(50))
+
+    def failing():
+        yield 1
+        raise ValueError("boom at 2")
+
+    got = []
+    with pytest.raises(ValueError, match="boom at 2"):
+        for item in prefetched(failing()):
+            got.append(item)
+    assert got == [1]
+
+    produced = []
+
+    def endless():
+        for i in range(10_000):
+            produced.append(i)
+            yield i
+
+    for item in prefetched(endless(), depth=2):
+        if item == 3:
+            break
+    assert len(produced) < 10  # the producer stopped soon after the consumer left

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from maskcli.batches import SkipLog, batch_records
+from maskcli.batches import prefetched, SkipLog, batch_records
 from maskcli.check.config import CheckConfig
 from maskcli.check.registry import select_checks
 from maskcli.check.rows import Context, RowAudit, pretokenized_row, tokenized_rows
@@ -205,8 +205,9 @@ def audit_records(
     """Check ``(source, record)`` pairs (records as read from a file: dicts or strings)."""
     audit = Audit.start(ctx, config)
     log = log if log is not None else SkipLog(skip=config.on_error == "skip")
-    for batch in batch_records(records, tok, tokenize_settings(resolved), field_name=config.field,
-                               batch_size=chunk_rows(config.batch_size), log=log, strict=False):
+    batches = batch_records(records, tok, tokenize_settings(resolved), field_name=config.field,
+                            batch_size=chunk_rows(config.batch_size), log=log, strict=False)
+    for batch in prefetched(batches):
         audit.update(batch.rows)
     audit.skip_log(log)
     return audit
