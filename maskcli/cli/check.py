@@ -73,7 +73,7 @@ def check(
     truncation: Annotated[Optional[bool], typer.Option("--truncation/--no-truncation", help="Truncate text records to --max-length.")] = None,
     padding_side: Annotated[Optional[Side], typer.Option(help="Padding side [default: the tokenizer's own].")] = None,
     pad_to_multiple_of: Annotated[Optional[int], typer.Option(help="Pad lengths up to a multiple of N.")] = None,
-    no_special_tokens: Annotated[bool, typer.Option(help="Do not add BOS/EOS/CLS/SEP to text records.")] = False,
+    no_special_tokens: Annotated[bool, typer.Option("--no-special-tokens", help="Do not add BOS/EOS/CLS/SEP to text records.")] = False,
     mode: Annotated[Optional[Mode], typer.Option(help="train, or generate (needs left padding) [default: train].")] = None,
     batch_size: Annotated[Optional[int], typer.Option(help="Rows per training batch, for padding [default: 8].")] = None,
     field: Annotated[Optional[str], typer.Option(help="Record field holding the text [default: text].")] = None,
@@ -87,7 +87,7 @@ def check(
     max_truncation_rate: Annotated[Optional[float], typer.Option(help="MC008 is an error above this share of rows [default: 0.01].")] = None,
     output_format: Annotated[Optional[ReportFormat], typer.Option("--format", help="Report format [default: text].")] = None,
     output_file: Annotated[Optional[Path], typer.Option(help="Write the report to FILE (atomically) instead of stdout.")] = None,
-    exit_zero: Annotated[bool, typer.Option(help="Exit 0 even when there are findings.")] = False,
+    exit_zero: Annotated[bool, typer.Option("--exit-zero", help="Exit 0 even when there are findings.")] = False,
     config: Annotated[Optional[Path], typer.Option(help="Settings file (TOML) instead of the nearest pyproject.toml.")] = None,
     num_proc: Annotated[Optional[int], typer.Option(help="Tokenize and check in N processes [default: 1].")] = None,
 ) -> None:
