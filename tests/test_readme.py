@@ -1,0 +1,16 @@
+"""The README stays true: its command reference is the current --help of every command."""
+
+import readme_help
+
+from maskcli.cli import app
+
+
+def test_readme_has_a_help_block_for_every_command():
+    documented = {args for args, _ in readme_help.blocks(readme_help.README.read_text(encoding="utf-8"))}
+    commands = {command.name for command in app.registered_commands}
+    assert {"", *commands} <= documented
+
+
+def test_readme_help_blocks_match_the_commands():
+    for args, body in readme_help.blocks(readme_help.README.read_text(encoding="utf-8")):
+        assert body == readme_help.help_text(args), f"README help for `maskcli {args}` is stale: run python tests/readme_help.py"
