@@ -11,22 +11,9 @@ from html.parser import HTMLParser
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
-from maskcli.cli import app
+from cli_helpers import run, show_json
 
-ENV = {"COLUMNS": "100", "NO_COLOR": "1", "HF_HUB_OFFLINE": "1"}
-runner = CliRunner()
-
-
-def run(*args: str):
-    return runner.invoke(app, list(args), env=ENV)
-
-
-def show_json(*args: str) -> dict:
-    result = run("show", *args, "--json")
-    assert result.exit_code == 0, result.stderr
-    return json.loads(result.stdout)
 
 
 def letters(n: int) -> str:
@@ -293,13 +280,13 @@ def test_masks_lists_classic_kinds_with_reference_and_convention():
 
 
 def test_show_block_size_tiles_the_combined_mask():
-    result = runner.invoke(app, ["show", "Hi", "The cat sat on the mat", "--pad-token", "eos", "--padding-side", "left",
-                                 "--block-size", "4"], env=ENV)
+    result = run("show", "Hi", "The cat sat on the mat", "--pad-token", "eos", "--padding-side", "left",
+                                 "--block-size", "4")
     assert result.exit_code == 0, result.stderr
     text = flat(result.stdout)
     assert "2x2 tiles of 4 tokens: 0 full, 1 partial, 3 empty · sparsity 75.0%" in text
     assert "2x2 tiles of 4 tokens: 1 full, 2 partial, 1 empty · sparsity 25.0%" in text
-    zoomed = runner.invoke(app, ["show", "The cat sat on the mat", "--block-size", "4", "--range", "0:3"], env=ENV)
+    zoomed = run("show", "The cat sat on the mat", "--block-size", "4", "--range", "0:3")
     assert cells(zoomed.stdout, "combined") == ["100", "110", "111"]
-    bad = runner.invoke(app, ["show", "Hi", "--block-size", "0"], env=ENV)
+    bad = run("show", "Hi", "--block-size", "0")
     assert bad.exit_code == 2 and "--block-size" in bad.stderr

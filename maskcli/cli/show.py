@@ -365,7 +365,10 @@ def write_pictures(console, pictures: Pictures, panels: list, request: "MaskRequ
 def picture_caption(request: "MaskRequest") -> str:
     from maskcli.specs import ATTEND_CONVENTION
 
-    lines = [f"{spec.text}: {spec.kind.reading} ({spec.kind.reference})" for spec in request.all_specs]
+    by_kind: dict = {}
+    for spec in request.all_specs:
+        by_kind.setdefault(spec.kind, []).append(spec.text)
+    lines = [f"{', '.join(texts)}: {kind.reading} ({kind.reference})" for kind, texts in by_kind.items()]
     if not lines:
         lines = ["padding, causal and combined (causal AND padding) masks, as transformers create_causal_mask builds them"]
     return "\n".join([*lines, f"rows = queries, columns = keys; convention: {ATTEND_CONVENTION}"])

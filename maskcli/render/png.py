@@ -82,8 +82,9 @@ def png_bytes(panels: Sequence[Panel], caption: str, token_range: tuple[int, int
     for ax, panel in zip(axes[0], panels):
         handles = draw_panel(ax, panel, token_window(panel.length, token_range), block_size)
     fig.legend(handles=handles, loc="lower right", fontsize=8)
-    fig.text(0.01, 0.01, "\n".join(textwrap.fill(line, 150) for line in caption.splitlines()), fontsize=7, va="bottom")
-    fig.tight_layout(rect=(0, 0.12, 0.9, 1))
+    text = "\n".join(textwrap.fill(line, 125) for line in caption.splitlines())
+    fig.text(0.01, 0.01, text, fontsize=7, va="bottom")
+    fig.tight_layout(rect=(0, min(0.5, 0.06 + 0.028 * (text.count("\n") + 1)), 0.9, 1))
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=120)
     plt.close(fig)
