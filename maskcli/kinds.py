@@ -1,6 +1,8 @@
 """The mask kinds modern models use, as ``--mask SPEC`` strings, built exactly as the references do.
 
-A SPEC is ``KIND``, ``KIND:N`` or ``KIND[:N]+packed`` (``packed`` alone means ``causal+packed``).
+A SPEC is ``KIND``, ``KIND:N``, ``KIND:KEY=VALUE,...`` or any of them ``+packed`` (``packed``
+alone means ``causal+packed``); the syntax is in :mod:`maskcli.specs`. The classic masks from the
+literature (Longformer, BigBird, XLNet, ...) are registered from :mod:`maskcli.classic.kinds`.
 Every kind is one predicate over query index ``q_idx`` and key index ``kv_idx``, written in
 FlexAttention's ``mask_mod`` syntax (the same text is listed by ``maskcli masks`` and exported by
 ``--as flex-predicate``), and every built mask is ANDed with the row's key padding
@@ -26,69 +28,39 @@ as transformers' ``q_arange = arange(q_length) + q_offset``; ``causal-top-left``
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
 import numpy as np
 
+from maskcli.classic.kinds import CLASSIC_KINDS
 from maskcli.errors import InputError
-from maskcli.packing import Packing
+from maskcli.specs import (
+    PACKED,
+    PADDING_PREDICATE,
+    Kind,
+    MaskSpec,
+    Param,
+    RowContext,
+    everything,
+    parse_values,
+    positive_int,
+)
+from maskcli.spans import SpanMask, prefix_spans
 
-PACKED = "packed"
-
-
-@dataclass(frozen=True)
-class RowContext:
-    """What a mask kind may read about one row.
-
-    ``attention_mask`` covers every key (nonzero = real token, as transformers casts it to bool);
-    ``packing`` is needed by ``+packed`` specs, ``block_ids`` by ``blocks``.
-    """
-
-    attention_mask: np.ndarray
-    q_offset: int = 0
-    packing: Packing | None = None
-    block_ids: np.ndarray | None = None
-
-    @property
-    def key_is_real(self) -> np.ndarray:
-        return np.asarray(self.attention_mask) != 0
-
-    @property
-    def left_padding(self) -> int:
-        """Leading pad tokens: transformers' ``(attention_mask.cumsum(-1) == 0).sum(-1)``."""
-        return int(np.count_nonzero(np.cumsum(self.key_is_real) == 0))
+__all__ = ["KINDS", "PACKED", "PADDING_PREDICATE", "MaskSpec", "RowContext", "build_mask", "parse_spec",
+           "query_positions", "span_view"]
 
 
-Predicate = Callable[[np.ndarray, np.ndarray, RowContext, int], np.ndarray]
+def _band(ctx: RowContext, before, after) -> SpanMask:
+    """Row q sees ``[q - before(q), q + after + 1)``: causal, windows and chunks in one form."""
+    return SpanMask(ctx.length, lambda q: ((q - before(q))[:, None], (q + after + 1)[:, None]))
 
 
-@dataclass(frozen=True)
-class Kind:
-    """One mask kind: its parameter (if any), its predicate as text and as code, and its source."""
-
-    name: str
-    param: str | None
-    predicate: str
-    reading: str
-    evaluate: Predicate
-    can_pack: bool = True
-    cross: bool = False
-
-    def predicate_text(self, size: int | None) -> str:
-        return self.predicate.replace(self.param, str(size)) if self.param and size is not None else self.predicate
+def _chunk(ctx: RowContext, spec: MaskSpec) -> SpanMask:
+    """Chunks start at the first real token: row q sees ``[lp + (q - lp) // C * C, q]``."""
+    lp, n = ctx.left_padding, spec.size
+    return _band(ctx, lambda q: q - (lp + (q - lp) // n * n), 0)
 
 
-def _causal(q, k, ctx, n):
-    return k <= q
-
-
-def _chunk(q, k, ctx, n):
-    lp = ctx.left_padding
-    return (k <= q) & ((k - lp) // n == (q - lp) // n)
-
-
-def _blocks(q, k, ctx, n):
+def _blocks(q, k, ctx, spec):
     if ctx.block_ids is None:
         raise InputError("mask blocks needs --block-ids (one id per token, -1 = text)")
     ids = np.asarray(ctx.block_ids)
@@ -97,116 +69,75 @@ def _blocks(q, k, ctx, n):
     return (k <= q) | ((ids[q] == ids[k]) & (ids[q] >= 0))
 
 
-KINDS: dict[str, Kind] = {
-    kind.name: kind
-    for kind in (
-        Kind("causal", None, "kv_idx <= q_idx", "transformers causal_mask_function", _causal),
-        Kind(
-            "bidirectional", None, "True", "encoder / BERT (create_bidirectional_mask): padding only",
-            lambda q, k, ctx, n: np.ones(np.broadcast_shapes(q.shape, k.shape), dtype=bool),
-        ),
-        Kind(
-            "window", "W", "(kv_idx <= q_idx) & (kv_idx > q_idx - W)",
-            "transformers sliding_window_causal_mask_function: W keys including self",
-            lambda q, k, ctx, n: (k <= q) & (k > q - n),
-        ),
-        Kind(
-            "window-mistral", "W", "(kv_idx <= q_idx) & (kv_idx >= q_idx - W)",
-            "Mistral reference triu(tril, diagonal=-W): W+1 keys including self",
-            lambda q, k, ctx, n: (k <= q) & (k >= q - n),
-        ),
-        Kind(
-            "window-bi", "W", "abs(q_idx - kv_idx) <= W",
-            "transformers sliding_window_bidirectional_mask_function (ModernBERT style): |q-kv| <= W",
-            lambda q, k, ctx, n: np.abs(q - k) <= n,
-        ),
-        Kind(
-            "chunk", "C", "(kv_idx <= q_idx) & ((kv_idx - left_pad) // C == (q_idx - left_pad) // C)",
-            "transformers chunked_causal_mask_function (Llama 4): chunks start at the first real token",
-            _chunk,
-        ),
-        Kind(
-            "prefix", "P", "(kv_idx < P) | (kv_idx <= q_idx)",
-            "prefix LM (UniLM, attention-gym prefix_lm): bidirectional over the first P tokens, causal after",
-            lambda q, k, ctx, n: (k < n) | (k <= q),
-        ),
-        Kind(
-            "blocks", None, "(kv_idx <= q_idx) | ((block[q_idx] == block[kv_idx]) & (block[q_idx] >= 0))",
-            "transformers blockwise_overlay OR causal (image tokens, --block-ids)",
-            _blocks,
-            can_pack=False,
-        ),
-        Kind(
-            "causal-top-left", None, "kv_idx <= q_idx - q_offset",
-            "torch SDPA is_causal=True: top-left aligned, query i sees keys 0..i",
-            lambda q, k, ctx, n: k <= q - ctx.q_offset,
-            can_pack=False,
-        ),
-        Kind(
-            "cross", "T", "True",
-            "cross-attention (create_bidirectional_mask with encoder_hidden_states): T decoder queries "
-            "over this row as encoder keys",
-            lambda q, k, ctx, n: np.ones(np.broadcast_shapes(q.shape, k.shape), dtype=bool),
-            can_pack=False,
-            cross=True,
-        ),
-    )
-}
-PADDING_PREDICATE = "attention_mask[b, kv_idx]"
+def _size(letter: str, what: str) -> tuple[Param, ...]:
+    return (Param("size", positive_int, what, letter),)
 
 
-@dataclass(frozen=True)
-class MaskSpec:
-    """A parsed ``--mask`` string; ``text`` is the key under ``masks`` in the JSON."""
-
-    text: str
-    kind: Kind
-    size: int | None = None
-    packed: bool = False
-
-    def predicate(self) -> str:
-        """The full predicate, padding included, in FlexAttention ``mask_mod`` syntax."""
-        base = self.kind.predicate_text(self.size)
-        if self.packed:
-            base = f"(doc[q_idx] == doc[kv_idx]) & ({base}) at q_idx, kv_idx = pos[q_idx], pos[kv_idx]"
-        return f"({base}) & {PADDING_PREDICATE}"
-
-    def describe(self, packing_source: str | None = None) -> dict:
-        info = {"kind": self.kind.name, "size": self.size, "packed": self.packed, "predicate": self.predicate(),
-                "reading": self.kind.reading}
-        if self.packed:
-            info["documents_from"] = packing_source
-        return info
+TRANSFORMERS = "transformers masking_utils"
+CORE_KINDS = (
+    Kind("causal", (), "kv_idx <= q_idx", "decoder: each query sees itself and earlier keys",
+         f"{TRANSFORMERS} causal_mask_function", "causal", span_mask=lambda ctx, spec: _band(ctx, lambda q: q, 0)),
+    Kind("bidirectional", (), "True", "encoder: every query sees every real key (padding only)",
+         "transformers create_bidirectional_mask (BERT and other encoders)", "bidirectional", evaluate=everything),
+    Kind("window", _size("W", "keys per query, self included"), "(kv_idx <= q_idx) & (kv_idx > q_idx - W)",
+         "sliding window: W keys including self", f"{TRANSFORMERS} sliding_window_causal_mask_function",
+         "window:4", span_mask=lambda ctx, spec: _band(ctx, lambda q: spec.size - 1, 0)),
+    Kind("window-mistral", _size("W", "keys back besides self"), "(kv_idx <= q_idx) & (kv_idx >= q_idx - W)",
+         "sliding window, Mistral's reading: W+1 keys including self",
+         "Mistral reference triu(tril, diagonal=-W)", "window-mistral:4",
+         span_mask=lambda ctx, spec: _band(ctx, lambda q: spec.size, 0)),
+    Kind("window-bi", _size("W", "keys each side"), "abs(q_idx - kv_idx) <= W",
+         "bidirectional sliding window: |q-kv| <= W", f"{TRANSFORMERS} sliding_window_bidirectional_mask_function "
+         "(ModernBERT style)", "window-bi:2", span_mask=lambda ctx, spec: _band(ctx, lambda q: spec.size, spec.size)),
+    Kind("chunk", _size("C", "tokens per chunk"),
+         "(kv_idx <= q_idx) & ((kv_idx - left_pad) // C == (q_idx - left_pad) // C)",
+         "chunked causal: chunks of C start at the first real token", f"{TRANSFORMERS} chunked_causal_mask_function "
+         "(Llama 4)", "chunk:2", span_mask=_chunk),
+    Kind("prefix", _size("P", "prefix tokens seen both ways"), "(kv_idx < P) | (kv_idx <= q_idx)",
+         "prefix LM: bidirectional over the first P tokens, causal after", "attention-gym prefix_lm (prefix LM)",
+         "prefix:3", span_mask=lambda ctx, spec: prefix_spans(spec.size, ctx.length)),
+    Kind("blocks", (), "(kv_idx <= q_idx) | ((block[q_idx] == block[kv_idx]) & (block[q_idx] >= 0))",
+         "causal OR bidirectional inside each image block (--block-ids)", f"{TRANSFORMERS} blockwise_overlay",
+         "blocks", evaluate=_blocks, can_pack=False),
+    Kind("causal-top-left", (), "kv_idx <= q_idx - q_offset", "query i sees keys 0..i (top-left aligned)",
+         "torch SDPA is_causal=True", "causal-top-left", evaluate=lambda q, k, ctx, spec: k <= q - ctx.q_offset,
+         can_pack=False),
+    Kind("cross", (Param("queries", positive_int, "decoder queries", "T"),), "True",
+         "cross-attention: T decoder queries over this row as encoder keys",
+         "transformers create_bidirectional_mask with encoder_hidden_states", "cross:3", evaluate=everything,
+         can_pack=False, cross=True),
+)
+KINDS: dict[str, Kind] = {kind.name: kind for kind in (*CORE_KINDS, *CLASSIC_KINDS)}
 
 
 def parse_spec(text: str) -> MaskSpec:
-    """``window:3`` -> window of 3; ``chunk:2+packed``; ``packed`` = ``causal+packed``."""
+    """``window:3`` -> window of 3; ``chunk:2+packed``; ``packed`` = ``causal+packed``;
+    ``longformer:window=4,global=0+5``."""
     raw = text.strip()
-    base, plus, modifier = raw.partition("+")
-    if plus and modifier != PACKED:
-        raise InputError(f"--mask {text!r}: the only modifier is +packed (e.g. window:3+packed)")
-    packed = bool(plus)
-    if base == PACKED and not plus:
+    base, packed = raw, False
+    if raw == PACKED:
         base, packed = "causal", True
-    name, colon, value = base.partition(":")
+    elif raw.endswith("+" + PACKED):
+        base, packed = raw[: -len(PACKED) - 1], True
+    name, colon, rest = base.partition(":")
+    if "+" in name:
+        raise InputError(f"--mask {text!r}: the only modifier is +packed (e.g. window:3+packed)")
     kind = KINDS.get(name)
     if kind is None:
         raise InputError(f"--mask {text!r}: unknown kind {name!r}; known: {', '.join([*KINDS, PACKED])} (see maskcli masks)")
-    size = None
-    if kind.param:
-        if not colon:
-            raise InputError(f"--mask {text!r}: {name} needs its {kind.param}, e.g. {name}:4")
-        try:
-            size = int(value)
-        except ValueError:
-            raise InputError(f"--mask {text!r}: {kind.param} must be an integer, not {value!r}") from None
-        if size < 1:
-            raise InputError(f"--mask {text!r}: {kind.param} must be at least 1")
-    elif colon:
-        raise InputError(f"--mask {text!r}: {name} takes no parameter")
+    if kind.shown_by:
+        raise InputError(f"--mask {text!r}: {name} is not a mask over a token row; use {kind.shown_by}")
+    values = parse_values(kind, text, rest if colon else None)
     if packed and not kind.can_pack:
         raise InputError(f"--mask {text!r}: {name} cannot be combined with +packed")
-    return MaskSpec(text=raw, kind=kind, size=size, packed=packed)
+    return MaskSpec(text=raw, kind=kind, values=values, packed=packed)
+
+
+def query_positions(spec: MaskSpec, ctx: RowContext) -> np.ndarray:
+    """The index each row of :func:`build_mask` stands for (for row labels)."""
+    if spec.kind.cross:
+        return np.arange(spec.size or 0)
+    return np.arange(ctx.q_offset, len(ctx.attention_mask))
 
 
 def build_mask(spec: MaskSpec, ctx: RowContext) -> np.ndarray:
@@ -226,24 +157,23 @@ def build_mask(spec: MaskSpec, ctx: RowContext) -> np.ndarray:
     if not 0 <= ctx.q_offset <= length:
         raise InputError(f"--q-offset {ctx.q_offset} must be between 0 and the row length {length}")
     keys = np.arange(length)[None, :]
-    if spec.kind.cross:
-        queries = np.arange(spec.size or 0)[:, None]
-    else:
-        queries = np.arange(ctx.q_offset, length)[:, None]
+    queries = query_positions(spec, ctx)[:, None]
     if spec.packed:
         if ctx.packing is None:
             raise InputError(
                 f"--mask {spec.text}: no documents to pack; give --doc-lengths, position_ids, or a tokenizer with an EOS"
             )
         docs, pos = ctx.packing.documents, ctx.packing.positions
-        pattern = (docs[queries] == docs[keys]) & spec.kind.evaluate(pos[queries], pos[keys], ctx, spec.size)
+        pattern = (docs[queries] == docs[keys]) & spec.kind.cells(pos[queries], pos[keys], ctx, spec)
     else:
-        pattern = spec.kind.evaluate(queries, keys, ctx, spec.size)
+        pattern = spec.kind.cells(queries, keys, ctx, spec)
     return np.asarray(pattern, dtype=bool) & ctx.key_is_real[None, :]
 
 
-def query_positions(spec: MaskSpec, ctx: RowContext) -> np.ndarray:
-    """The index each row of :func:`build_mask` stands for (for row labels)."""
-    if spec.kind.cross:
-        return np.arange(spec.size or 0)
-    return np.arange(ctx.q_offset, len(ctx.attention_mask))
+def span_view(spec: MaskSpec, ctx: RowContext) -> SpanMask | None:
+    """The row's mask as key intervals (padding included) when the kind has that form and the
+    queries are the keys (no ``+packed``, no ``--q-offset``): block views of 32k tokens then
+    never build the ``L x L`` matrix."""
+    if spec.kind.span_mask is None or spec.packed or ctx.q_offset:
+        return None
+    return SpanMask(ctx.length, spec.kind.span_mask(ctx, spec).spans, key_valid=ctx.key_is_real)

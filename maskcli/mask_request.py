@@ -16,10 +16,12 @@ import numpy as np
 from maskcli import conventions, packing
 from maskcli.errors import InputError
 from maskcli.flash import flash_form
-from maskcli.kinds import MaskSpec, RowContext, build_mask, query_positions
+from maskcli.kinds import MaskSpec, RowContext, build_mask, query_positions, span_view
 from maskcli.lints import Lint, mask_lints, row_lints
 from maskcli.model_config import LayerPanel
+from maskcli.panels import Panel
 from maskcli.records import Row
+from maskcli.spans import SpanMask, combined_spans, prefix_spans
 
 DEFAULT_CONVENTION = "hf"
 
@@ -34,6 +36,7 @@ class MaskRequest:
     doc_lengths: tuple[int, ...] | None = None
     block_ids: tuple[int, ...] | None = None
     separator_id: int | None = None
+    seed: int = 0
 
     @property
     def all_specs(self) -> tuple[MaskSpec, ...]:
@@ -45,6 +48,15 @@ class MaskRequest:
 
     def convention_info(self) -> dict:
         return conventions.describe(self.convention, self.dtype)
+
+    def titles(self) -> dict[str, str]:
+        """Grid titles: the spec, or for a model config's layer type its layers too."""
+        titles = {spec.text: spec.text for spec in self.specs}
+        for panel in self.layers:
+            if panel.spec:
+                label = f"{panel.title} = {panel.spec.text}"
+                titles[panel.spec.text] = f"{titles[panel.spec.text]}; {label}" if panel.spec.text in titles else label
+        return titles
 
 
 @dataclass(frozen=True)
@@ -72,15 +84,19 @@ def row_packing(row: Row, request: MaskRequest) -> packing.Packing | None:
     return None
 
 
-def build_row(row: Row, request: MaskRequest) -> BuiltRow:
-    specs = request.all_specs
-    needs_packing = any(spec.packed for spec in specs)
-    ctx = RowContext(
+def row_context(row: Row, request: MaskRequest) -> RowContext:
+    return RowContext(
         attention_mask=np.asarray(row.attention_mask),
         q_offset=request.q_offset,
-        packing=row_packing(row, request) if needs_packing else None,
+        packing=row_packing(row, request) if any(spec.packed for spec in request.all_specs) else None,
         block_ids=np.asarray(request.block_ids) if request.block_ids is not None else None,
+        seed=request.seed,
     )
+
+
+def build_row(row: Row, request: MaskRequest) -> BuiltRow:
+    specs = request.all_specs
+    ctx = row_context(row, request)
     built = []
     lints = row_lints(row.attention_mask, row.position_ids, row.given_attention_mask)
     for spec in specs:
@@ -88,6 +104,34 @@ def build_row(row: Row, request: MaskRequest) -> BuiltRow:
         built.append(BuiltMask(spec, mask, rows))
         lints.extend(mask_lints(spec, mask, rows, ctx))
     return BuiltRow(ctx, tuple(built), tuple(lints))
+
+
+DEFAULT_PANELS = ("padding", "causal", "combined")
+
+
+def row_panels(row: Row, request: MaskRequest, labels: Sequence[str], defaults: Sequence[str] = DEFAULT_PANELS) -> list[Panel]:
+    """The masks ``show`` draws for a row: the requested ones, else ``defaults`` of padding /
+    causal / combined. Kinds with a span form stay spans (cheap at any length)."""
+    real = np.asarray(row.attention_mask) != 0
+    if not request.all_specs:
+        length = len(real)
+        forms = {"padding": SpanMask(length, prefix_spans(length, length).spans, key_valid=real),
+                 "causal": prefix_spans(0, length), "combined": combined_spans(row.attention_mask)}
+        return [Panel(name, forms[name], labels, key_valid=None if name == "causal" else real) for name in defaults]
+    ctx, titles = row_context(row, request), request.titles()
+    panels = []
+    for spec in request.all_specs:
+        view = span_view(spec, ctx)
+        mask = view if view is not None else build_mask(spec, ctx)
+        panels.append(Panel(titles[spec.text], mask, labels, key_valid=real, rows=query_positions(spec, ctx)))
+    return panels
+
+
+def native_forms(row: Row, request: MaskRequest) -> dict[str, tuple[str, np.ndarray]]:
+    """Each requested mask the reference stores differently, in that form (``convention, value``)."""
+    ctx = row_context(row, request)
+    return {spec.text: (spec.kind.native_convention, spec.kind.native(ctx, spec))
+            for spec in request.all_specs if spec.kind.native is not None}
 
 
 def encode(mask: np.ndarray, attention_mask: np.ndarray, request: MaskRequest) -> Any:
@@ -119,6 +163,9 @@ def augment_document(document: dict, sequences: Sequence[Row], request: MaskRequ
         for item in built.masks:
             source = built.context.packing.source if item.spec.packed and built.context.packing else None
             document["mask_kinds"].setdefault(item.spec.text, item.spec.describe(source))
+        native = native_forms(row, request)
+        if native:
+            record["native"] = {name: value.tolist() for name, (_, value) in native.items()}
         if "masks" in record:
             am = np.asarray(row.attention_mask)
             masks = {name: encode(np.asarray(value, dtype=bool), am, request) for name, value in record["masks"].items()}

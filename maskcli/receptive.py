@@ -41,6 +41,9 @@ def reach(mask: np.ndarray, layers: int) -> list[np.ndarray]:
     mask = np.asarray(mask, dtype=bool)
     if layers < 1:
         raise InputError(f"--layers must be at least 1, not {layers}")
+    if mask.shape[0] != mask.shape[-1]:
+        raise InputError(f"--layers needs a square mask (queries = keys), not {mask.shape[0]}x{mask.shape[-1]}: "
+                         "drop --q-offset and cross:T")
     if mask.shape[-1] > MAX_TOKENS:
         raise InputError(
             f"--layers multiplies dense {mask.shape[-1]}x{mask.shape[-1]} matrices; "

@@ -82,9 +82,24 @@ def join(*parts: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]
     return np.concatenate([p[0] for p in parts], axis=1), np.concatenate([p[1] for p in parts], axis=1)
 
 
+def prefix_spans(prefix: int, length: int, query_is_real: np.ndarray | None = None) -> SpanMask:
+    """Prefix LM: row q sees ``[0, max(P, q+1))``; a query that is not real sees ``[0, P)`` only
+    (UniLM's padding rows). ``prefix=0`` is causal.
+
+    Worked example, P = 3, N = 6: ``111000 111000 111000 111100 111110 111111``.
+    """
+    real = None if query_is_real is None else np.asarray(query_is_real, dtype=bool)
+
+    def spans(q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        hi = np.maximum(prefix, q + 1)
+        if real is not None:
+            hi = np.where(real[q], hi, prefix)
+        return np.zeros((len(q), 1), dtype=np.int64), hi[:, None]
+
+    return SpanMask(length, spans)
+
+
 def combined_spans(attention_mask: np.ndarray) -> SpanMask:
     """causal AND padding (``maskcli show``'s combined mask): row q attends to real keys in ``[0, q]``."""
     mask = np.asarray(attention_mask)
-    return SpanMask(
-        len(mask), lambda q: (np.zeros((len(q), 1), dtype=np.int64), (q + 1)[:, None]), key_valid=mask != 0
-    )
+    return SpanMask(len(mask), prefix_spans(0, len(mask)).spans, key_valid=mask != 0)

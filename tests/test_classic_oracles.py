@@ -16,10 +16,15 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
-from maskcli.classic.bert import IGNORE_INDEX, bert_attention, mlm_mask_tokens  # noqa: E402
+from maskcli.classic.bert import IGNORE_INDEX, mlm_mask_tokens  # noqa: E402
 from maskcli.classic.sparse import bigbird_token_spans, longformer_spans  # noqa: E402
 from maskcli.classic.swin import region_ids, window_masks  # noqa: E402
 from maskcli.classic.xlnet import perm_mask, streams  # noqa: E402
+from maskcli.kinds import RowContext, build_mask, parse_spec  # noqa: E402
+
+
+def bert_attention(am) -> np.ndarray:
+    return build_mask(parse_spec("bert-mlm"), RowContext(np.asarray(am)))
 
 
 def captured_call(model, module, **inputs):
@@ -80,7 +85,7 @@ def test_mlm_replays_the_collator_exactly(backend, seed):
     assert not (ours.chosen & np.array(encoded["special_tokens_mask"], dtype=bool)).any()
     # the attention mask is untouched: every row is the padding mask, [MASK] included
     for row, am in enumerate(np.asarray(ref["attention_mask"])):
-        assert np.array_equal(bert_attention(am).dense(), np.broadcast_to(am.astype(bool), (len(am), len(am))))
+        assert np.array_equal(bert_attention(am), np.broadcast_to(am.astype(bool), (len(am), len(am))))
 
 
 def test_bert_attention_matches_create_bidirectional_mask():
@@ -91,7 +96,7 @@ def test_bert_attention_matches_create_bidirectional_mask():
     config = BertConfig(hidden_size=4, num_attention_heads=1)
     config._attn_implementation = "sdpa"
     ref = create_bidirectional_mask(config, torch.zeros(1, 8, 4), am, allow_is_bidirectional_skip=False)
-    assert np.array_equal(bert_attention(am[0].numpy()).dense(), ref[0, 0].numpy())
+    assert np.array_equal(bert_attention(am[0].numpy()), ref[0, 0].numpy())
 
 
 @pytest.mark.parametrize(
@@ -111,7 +116,11 @@ def test_longformer_matches_longformer_self_attention(mask012, window):
     args, kwargs = captured_call(
         model, layer, input_ids=torch.ones_like(am), attention_mask=(am > 0).long(), global_attention_mask=(am == 2).long()
     )
-    assert np.array_equal(longformer_spans(np.array(mask012), window).dense(), dependency(layer, args, kwargs))
+    reference = dependency(layer, args, kwargs)
+    assert np.array_equal(longformer_spans(np.array(mask012), window).dense(), reference)
+    chosen = "+".join(str(i) for i, v in enumerate(mask012) if v == 2)
+    spec = f"longformer:window={window}" + (f",global={chosen}" if chosen else "")
+    assert np.array_equal(build_mask(parse_spec(spec), RowContext(np.array(mask012) > 0)), reference)
 
 
 @pytest.mark.parametrize("num_blocks, block_size", [(8, 2), (10, 3)])
@@ -128,7 +137,10 @@ def test_bigbird_matches_block_sparse_attention_in_eval(num_blocks, block_size):
     assert type(layer).__name__ == "BigBirdBlockSparseAttention"
     length = num_blocks * block_size
     args, kwargs = captured_call(model, layer, input_ids=torch.ones(1, length, dtype=torch.long))
-    assert np.array_equal(bigbird_token_spans(num_blocks, block_size).dense(), dependency(layer, args, kwargs))
+    reference = dependency(layer, args, kwargs)
+    assert np.array_equal(bigbird_token_spans(num_blocks, block_size).dense(), reference)
+    spec = parse_spec(f"bigbird:block={block_size}")
+    assert np.array_equal(build_mask(spec, RowContext(np.ones(length, int))), reference)
 
 
 @pytest.mark.parametrize("order", [[2, 1, 3, 0], [0, 1, 2, 3, 4], [4, 0, 3, 1, 2]])
@@ -146,6 +158,10 @@ def test_xlnet_streams_match_xlnet_model(order):
     content, query = streams(perm)
     assert np.array_equal(content, ~blocked_h)
     assert np.array_equal(query, ~blocked_g)
+    order_text = "+".join(map(str, order))
+    ctx = RowContext(np.ones(n, int))
+    assert np.array_equal(build_mask(parse_spec(f"xlnet:perm={order_text}"), ctx), ~blocked_h)
+    assert np.array_equal(build_mask(parse_spec(f"xlnet:perm={order_text},stream=query"), ctx), ~blocked_g)
 
 
 @pytest.mark.parametrize("seed", [0, 3, 11])

@@ -10,22 +10,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
-from maskcli.cli import app
+from cli_helpers import ENV, run, show_json
 
-ENV = {"COLUMNS": "100", "NO_COLOR": "1", "HF_HUB_OFFLINE": "1"}
-runner = CliRunner()
-
-
-def run(*args: str):
-    return runner.invoke(app, list(args), env=ENV)
-
-
-def show_json(*args: str) -> dict:
-    result = run("show", *args, "--json")
-    assert result.exit_code == 0, result.stderr
-    return json.loads(result.stdout)
 
 
 def test_json_has_each_mask_by_spec_combined_with_padding():

@@ -6,7 +6,8 @@ padding), sets ``labels`` to -100 everywhere else, then replaces 80% of the pick
 ``[MASK]`` is an ordinary, attended token; only padding keys are masked.
 
 Worked example, ``[CLS] [MASK] cat sat [SEP] [PAD] [PAD] [PAD]`` with ``attention_mask =
-11111000``: every query row is ``1 1 1 1 1 0 0 0``.
+11111000``: every query row is ``1 1 1 1 1 0 0 0`` (the ``bert-mlm`` kind is the encoder's
+``bidirectional`` mask; :func:`mlm_rows` masks the batch's tokens).
 
 The random draws are the collator's own, in its order: ``backend="numpy"`` replays
 ``DataCollatorForLanguageModeling(seed=S, return_tensors="np")`` (``numpy.random.default_rng``),
@@ -16,13 +17,13 @@ The random draws are the collator's own, in its order: ``backend="numpy"`` repla
 from __future__ import annotations
 
 from collections.abc import Sequence
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 
-from maskcli.classic.base import ClassicMask, Panel
 from maskcli.errors import InputError
-from maskcli.spans import SpanMask
+from maskcli.records import Row
 
 REFERENCE = "transformers DataCollatorForLanguageModeling (torch_mask_tokens / numpy_mask_tokens), BERT (Devlin et al. 2019)"
 IGNORE_INDEX = -100
@@ -113,37 +114,37 @@ def mlm_at_positions(input_ids: np.ndarray, positions: Sequence[int], mask_token
     return MLMBatch(inputs, labels, chosen, chosen.copy(), np.zeros_like(chosen))
 
 
-def bert_attention(attention_mask: np.ndarray) -> SpanMask:
-    """Bidirectional attention over real keys: every row is ``attention_mask``, ``[MASK]`` included."""
-    length = len(attention_mask)
-    return SpanMask(
-        length,
-        lambda q: (np.zeros((len(q), 1), dtype=np.int64), np.full((len(q), 1), length, dtype=np.int64)),
-        key_valid=np.asarray(attention_mask, dtype=bool),
-    )
+@dataclass(frozen=True)
+class MLMOptions:
+    """``show --mask bert-mlm``'s draw: exact ``positions``, else the collator's seeded draws."""
+
+    positions: tuple[int, ...] | None = None
+    probability: float = 0.15
+    seed: int = 0
+    backend: str = "numpy"
 
 
-def bert_mlm(tokens: Sequence[str], attention_mask: np.ndarray, batch: MLMBatch, row: int = 0) -> ClassicMask:
-    """The classic view of one row of an MLM batch: attention plus which tokens carry a loss."""
-    chosen = np.flatnonzero(batch.chosen[row]).tolist()
-    pads = np.flatnonzero(~np.asarray(attention_mask, dtype=bool)).tolist()
-    labels = [f"{t}*" if i in chosen else t for i, t in enumerate(tokens)]
-    return ClassicMask(
-        kind="bert-mlm",
-        summary=(
-            f"masked LM: {len(chosen)} chosen position(s) {chosen} carry the loss (labels -100 elsewhere); "
-            f"[MASK] is attended like any token, only padding keys {pads} are masked"
-        ),
-        reference=REFERENCE,
-        panels=(Panel("attention (bidirectional, padding keys masked)", bert_attention(attention_mask), labels,
-                      key_valid=np.asarray(attention_mask, dtype=bool)),),
-        facts={
-            "tokens": list(tokens),
-            "input_ids": batch.input_ids[row].tolist(),
-            "labels": batch.labels[row].tolist(),
-            "chosen": chosen,
-            "replaced_by_mask": np.flatnonzero(batch.replaced_mask[row]).tolist(),
-            "replaced_by_random": np.flatnonzero(batch.replaced_random[row]).tolist(),
-            "attention_mask": np.asarray(attention_mask).tolist(),
-        },
-    )
+def mlm_rows(rows: Sequence[Row], options: MLMOptions, mask_token_id: int, vocab_size: int,
+             special_ids: frozenset[int]) -> list[Row]:
+    """A padded batch as the collator returns it: ``input_ids`` with ``[MASK]``, ``labels`` -100
+    except at the chosen positions; ``attention_mask`` untouched."""
+    lengths = {len(row) for row in rows}
+    if len(lengths) > 1:
+        raise InputError(f"bert-mlm masks a padded batch, got row lengths {sorted(lengths)} (use --padding longest)")
+    ids = np.stack([row.input_ids for row in rows]).astype(np.int64)
+    special = np.stack([
+        row.special_tokens_mask if row.special_tokens_mask is not None else np.isin(row.input_ids, list(special_ids))
+        for row in rows
+    ]).astype(bool)
+    if options.positions is not None:
+        bad = [p for p in options.positions if p >= ids.shape[1]]
+        if bad:
+            raise InputError(f"--mlm-positions: position {bad[0]} is outside the {ids.shape[1]} tokens")
+        never = sorted({p for p in options.positions if special[:, p].any()})
+        if never:
+            raise InputError(f"--mlm-positions {never}: special tokens and padding are never chosen by the collator")
+        batch = mlm_at_positions(ids, options.positions, mask_token_id)
+    else:
+        batch = mlm_mask_tokens(ids, special, mask_token_id, vocab_size, mlm_probability=options.probability,
+                                seed=options.seed, backend=options.backend)
+    return [dataclasses.replace(row, input_ids=batch.input_ids[i], labels=batch.labels[i]) for i, row in enumerate(rows)]

@@ -18,11 +18,8 @@ Worked examples (N = 8, 1 = may attend)::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 
-from maskcli.classic.base import ClassicMask, Panel
 from maskcli.errors import InputError
 from maskcli.spans import SpanMask, join, points
 
@@ -112,56 +109,3 @@ def dilated_spans(length: int, window: int, dilation: int, causal: bool) -> Span
         return points(q[:, None] + offsets[None, :])
 
     return SpanMask(length, spans)
-
-
-def logsparse(labels: Sequence[str]) -> ClassicMask:
-    return ClassicMask(
-        kind="logsparse",
-        summary="each query sees itself and the keys 1, 2, 4, 8, ... positions back: O(log L) keys per row",
-        reference=LOGSPARSE_REF,
-        panels=(Panel("LogSparse", logsparse_spans(len(labels)), list(labels)),),
-    )
-
-
-def longformer(labels: Sequence[str], attention_mask: np.ndarray, window: int) -> ClassicMask:
-    mask = np.asarray(attention_mask, dtype=np.int64)
-    return ClassicMask(
-        kind="longformer",
-        summary=(
-            f"sliding window of {window // 2} keys each side, global tokens "
-            f"{np.flatnonzero(mask == 2).tolist()} see and are seen by every token"
-        ),
-        reference=LONGFORMER_REF,
-        panels=(Panel("Longformer", longformer_spans(mask, window), list(labels), key_valid=mask != 0,
-                      native=mask, native_convention=LONGFORMER_CONVENTION),),
-        facts={"attention_mask": mask.tolist(), "attention_window": window},
-    )
-
-
-def bigbird(num_blocks: int, block_size: int, labels: Sequence[str] | None = None) -> ClassicMask:
-    tokens = list(labels) if labels is not None else [str(i) for i in range(num_blocks * block_size)]
-    return ClassicMask(
-        kind="bigbird",
-        summary=(
-            f"block-sparse, {num_blocks} blocks of {block_size}: global first/last block, "
-            "3-block sliding window, no random blocks (eval)"
-        ),
-        reference=BIGBIRD_REF,
-        panels=(
-            Panel("BigBird blocks", bigbird_block_spans(num_blocks), [f"b{i}" for i in range(num_blocks)]),
-            Panel("BigBird tokens", bigbird_token_spans(num_blocks, block_size), tokens),
-        ),
-        facts={"num_blocks": num_blocks, "block_size": block_size},
-    )
-
-
-def dilated(labels: Sequence[str], window: int, dilation: int, causal: bool) -> ClassicMask:
-    side = "causal" if causal else "bidirectional"
-    return ClassicMask(
-        kind="dilated",
-        summary=f"{side} sliding window of {window} keys spaced {dilation} apart",
-        reference=DILATED_REF,
-        panels=(Panel(f"dilated window {window}, dilation {dilation}", dilated_spans(len(labels), window, dilation, causal),
-                      list(labels)),),
-        facts={"window": window, "dilation": dilation, "causal": causal},
-    )

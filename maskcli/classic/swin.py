@@ -12,9 +12,11 @@ window 1 holds ids ``1, 2, 1, 2``, so its mask is ``1010 0101 1010 0101`` (1 = a
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from maskcli.classic.base import ClassicMask, Panel
+from maskcli.panels import Panel
 from maskcli.errors import InputError
 
 REFERENCE = "Swin Transformer (Liu et al. 2021) SwinTransformerBlock img_mask / window_partition; transformers SwinLayer.get_attn_mask"
@@ -52,24 +54,39 @@ def window_masks(ids: np.ndarray, window: int) -> np.ndarray:
     return np.where(diff != 0, BLOCKED, 0.0)
 
 
-def swin_shifted(height: int, width: int, window: int, shift: int, show_windows: int = 4) -> ClassicMask:
+@dataclass(frozen=True)
+class SwinWindows:
+    """What ``maskcli swin`` shows: the region ids and every window's additive mask."""
+
+    height: int
+    width: int
+    window: int
+    shift: int
+    region_ids: np.ndarray  # (H, W) in the shifted frame
+    masks: np.ndarray  # (num_windows, M*M, M*M): 0 = attend, -100 = blocked
+
+    @property
+    def summary(self) -> str:
+        return (
+            f"shifted windows: {self.height}x{self.width} patches rolled by -{self.shift}, {len(self.masks)} windows of "
+            f"{self.window}x{self.window}; patches attend only within their window and their pre-roll region"
+        )
+
+    def shown(self, first: int = 4) -> list[int]:
+        """The windows drawn: the first few and the last (the corner where all regions meet)."""
+        return sorted({*range(min(first, len(self.masks))), len(self.masks) - 1})
+
+    def panel(self, w: int) -> Panel:
+        cells = window_partition(np.arange(self.height * self.width).reshape(self.height, self.width), self.window)[w]
+        labels = [f"({c // self.width},{c % self.width})" for c in cells]
+        return Panel(f"window {w}", self.masks[w] == 0, labels)
+
+    def describe(self) -> dict:
+        return {"schema_version": 1, "kind": "swin", "summary": self.summary, "reference": REFERENCE,
+                "convention": CONVENTION, "image": [self.height, self.width], "window": self.window, "shift": self.shift,
+                "region_ids": self.region_ids.tolist(), "window_masks": self.masks.tolist()}
+
+
+def swin_shifted(height: int, width: int, window: int, shift: int) -> SwinWindows:
     ids = region_ids(height, width, window, shift)
-    masks = window_masks(ids, window)
-    coords = window_partition(np.arange(height * width).reshape(height, width), window)
-    panels = []
-    for w, (mask, cells) in enumerate(zip(masks, coords)):
-        if w >= show_windows and w != len(masks) - 1:
-            continue
-        labels = [f"({c // width},{c % width})" for c in cells]
-        panels.append(Panel(f"window {w}", mask == 0, labels, native=mask, native_convention=CONVENTION))
-    return ClassicMask(
-        kind="swin",
-        summary=(
-            f"shifted windows: {height}x{width} patches rolled by -{shift}, {len(masks)} windows of {window}x{window}; "
-            "patches attend only within their window and their pre-roll region"
-        ),
-        reference=REFERENCE,
-        panels=tuple(panels),
-        facts={"region_ids": ids.tolist(), "window_masks": masks.tolist(), "windows": len(masks),
-               "windows_shown": [int(p.title.split()[1]) for p in panels]},
-    )
+    return SwinWindows(height, width, window, shift, ids, window_masks(ids, window))

@@ -25,7 +25,6 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from maskcli.classic.base import ClassicMask, Panel
 from maskcli.errors import InputError
 
 REFERENCE = (
@@ -38,7 +37,7 @@ PERM_CONVENTION = "perm_mask[i, j] = 1: i cannot attend to j (XLNet's convention
 def check_order(order: Sequence[int], length: int) -> np.ndarray:
     order = np.asarray(order, dtype=np.int64)
     if sorted(order.tolist()) != list(range(length)):
-        raise InputError(f"--perm must list every position 0..{length - 1} exactly once, got {order.tolist()}")
+        raise InputError(f"xlnet perm must list every position 0..{length - 1} of the row exactly once, got {order.tolist()}")
     return order
 
 
@@ -67,21 +66,3 @@ def streams(perm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def random_order(length: int, seed: int) -> np.ndarray:
     """A uniformly random factorisation order (``numpy.random.default_rng(seed).permutation``)."""
     return np.random.default_rng(seed).permutation(length)
-
-
-def xlnet_permutation(tokens: Sequence[str], order: Sequence[int], targets: np.ndarray | None = None) -> ClassicMask:
-    order = check_order(order, len(tokens))
-    perm = perm_mask(order, targets)
-    content, query = streams(perm)
-    labels = list(tokens)
-    chain = " -> ".join(str(int(p)) for p in order)
-    return ClassicMask(
-        kind="xlnet",
-        summary=f"permutation LM, order {chain}: h sees keys up to its own rank, g only strictly earlier ones",
-        reference=REFERENCE,
-        panels=(
-            Panel("content stream h", content, labels),
-            Panel("query stream g", query, labels, native=perm, native_convention=PERM_CONVENTION),
-        ),
-        facts={"tokens": labels, "order": order.tolist(), "rank": ranks(order).tolist(), "perm_mask": perm.tolist()},
-    )

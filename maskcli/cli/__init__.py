@@ -6,10 +6,10 @@ import typer
 
 from maskcli import __version__
 from maskcli.cli.check import CHECK_HELP, check
-from maskcli.cli.classic import CLASSIC_HELP, classic
 from maskcli.cli.diff import DIFF_HELP, diff
 from maskcli.cli.masks import MASKS_HELP, masks
 from maskcli.cli.show import SHOW_HELP, show
+from maskcli.cli.swin import SWIN_HELP, swin
 from maskcli.cli.view import VIEW_HELP, view
 
 app = typer.Typer(
@@ -24,7 +24,7 @@ app = typer.Typer(
 app.command("show", help=SHOW_HELP)(show)
 app.command("check", help=CHECK_HELP)(check)
 app.command("masks", help=MASKS_HELP)(masks)
-app.command("classic", help=CLASSIC_HELP)(classic)
+app.command("swin", help=SWIN_HELP)(swin)
 app.command("diff", help=DIFF_HELP)(diff)
 app.command("view", help=VIEW_HELP)(view)
 

@@ -34,14 +34,40 @@ class Dtype(str, Enum):
     float64 = "float64"
 
 
+class Rng(str, Enum):
+    numpy = "numpy"
+    torch = "torch"
+
+
 MaskOpt = Annotated[
     Optional[list[str]],
     typer.Option(
         "--mask",
         "-m",
-        help="Mask kind to show, e.g. causal, window:4, chunk:3, prefix:2, packed, window:3+packed "
-        "(repeatable; list: maskcli masks). Each is combined with the row's padding.",
+        help="Mask kind to show: KIND, KIND:VALUE or KIND:KEY=VALUE,... (lists joined by +), optionally +packed; "
+        "e.g. window:4, chunk:3, packed, window:3+packed, longformer:window=4,global=0+5, bigbird:block=2, "
+        "xlnet:perm=2+1+3+0 (repeatable; list: maskcli masks). Each is combined with the row's padding.",
     ),
+]
+LayersOpt = Annotated[
+    Optional[int],
+    typer.Option(help="Receptive field: beside each --mask grid, which keys reach each query after K layers."),
+]
+SvgOpt = Annotated[Optional[Path], typer.Option(help="Also save the grids as printed (token labels included) as SVG.")]
+HtmlOpt = Annotated[Optional[Path], typer.Option(help="Also save the grids as printed as an HTML page.")]
+PngOpt = Annotated[
+    Optional[Path],
+    typer.Option(help="Also draw each grid as a heatmap PNG with token labels (needs matplotlib: maskcli[plot])."),
+]
+SeedOpt = Annotated[int, typer.Option(help="Seed of random draws: bert-mlm's --mlm-probability, xlnet without perm.")]
+MlmPositionsOpt = Annotated[
+    Optional[str], typer.Option(help="bert-mlm: exactly these token positions become [MASK], e.g. 1,3.")
+]
+MlmProbabilityOpt = Annotated[
+    Optional[float], typer.Option(help="bert-mlm: the collator's mlm_probability [default: 0.15], drawn with --seed.")
+]
+MlmRngOpt = Annotated[
+    Rng, typer.Option(help="bert-mlm: replay the collator's numpy (return_tensors='np') or torch ('pt') draws."),
 ]
 ModelConfigOpt = Annotated[
     Optional[Path],
@@ -85,6 +111,7 @@ def mask_request(
     q_offset: int,
     doc_lengths: str | None,
     block_ids: str | None,
+    seed: int = 0,
 ) -> Any:
     """The options as a MaskRequest (validated: every bad value is one InputError line)."""
     from maskcli.kinds import parse_spec
@@ -109,7 +136,34 @@ def mask_request(
         doc_lengths=parse_ints("--doc-lengths", doc_lengths),
         block_ids=parse_ints("--block-ids", block_ids),
         separator_id=tok.eos_token_id,
+        seed=seed,
     )
+
+
+def mlm_options(request: Any, positions: str | None, probability: float | None, seed: int, rng: Rng) -> Any:
+    """``--mlm-*`` as :class:`~maskcli.classic.bert.MLMOptions` when ``--mask bert-mlm`` is asked for."""
+    from maskcli.classic.bert import MLMOptions
+
+    wanted = any(spec.kind.name == "bert-mlm" for spec in request.all_specs)
+    given = [name for name, value in (("--mlm-positions", positions), ("--mlm-probability", probability)) if value is not None]
+    if given and not wanted:
+        raise InputError(f"{given[0]} masks tokens for --mask bert-mlm; add it")
+    if not wanted:
+        return None
+    if probability is not None and not 0.0 <= probability <= 1.0:
+        raise InputError(f"--mlm-probability must lie in [0, 1], not {probability}")
+    chosen = parse_ints("--mlm-positions", positions)
+    if chosen is not None and min(chosen) < 0:
+        raise InputError("--mlm-positions are token positions, 0 or more")
+    return MLMOptions(chosen, 0.15 if probability is None else probability, seed, rng.value)
+
+
+def mask_token_id(tok: Any) -> int:
+    for token in ("[MASK]", "<mask>"):
+        found = tok.backend.token_to_id(token)
+        if found is not None:
+            return found
+    raise InputError(f"bert-mlm needs a mask token ([MASK] or <mask>), and tokenizer {tok.name} has none")
 
 
 def wants_grids(request: Any) -> bool:

@@ -20,9 +20,18 @@ from maskcli.cli.mask_options import (
     DocLengthsOpt,
     Dtype,
     DtypeOpt,
+    HtmlOpt,
+    LayersOpt,
     MaskOpt,
+    MlmPositionsOpt,
+    MlmProbabilityOpt,
+    MlmRngOpt,
     ModelConfigOpt,
+    PngOpt,
     QOffsetOpt,
+    Rng,
+    SeedOpt,
+    SvgOpt,
 )
 from maskcli.errors import InputError
 
@@ -43,6 +52,16 @@ Examples:
   maskcli show "a b c" -t ./my-tokenizer-dir --padding max_length --max-length 8
   cat prompts.txt | maskcli show - --pad-token eos --compact
   maskcli show -f long.txt --block-size 128
+
+\b
+Mask kinds (--mask; all of them: maskcli masks):
+  maskcli show "a b c d e f" --mask window:3 --mask chunk:2
+  maskcli show "The cat sat on the mat by the door" --mask longformer:window=4,global=0 --png lf.png
+  maskcli show "The cat sat on" --mask xlnet:perm=2+1+3+0 --mask xlnet:perm=2+1+3+0,stream=query
+  maskcli show "x1 x2 [SEP] y1 y2" -t bert-dir --mask unilm:source=4
+  maskcli show "the cat sat" -t bert-dir --mask bert-mlm --mlm-probability 0.3 --seed 1
+  maskcli show -f long.txt --mask bigbird:block=64 --block-size 64
+  maskcli show "a b c d e f g h i j k l m n o p" --mask dilated:window=2,dilation=3 --layers 3 --svg reach.svg
 """
 
 
@@ -88,11 +107,23 @@ def read_texts(texts: list[str]) -> list[str]:
 
 
 class GridOptions(NamedTuple):
-    """How ``show`` draws: ``--range``, ``--compact`` and ``--block-size``."""
+    """How ``show`` draws: ``--range``, ``--compact``, ``--block-size``, ``--layers``."""
 
     token_range: tuple[int, int | None] | None
     compact: bool
     block_size: int | None
+    layers: int | None = None
+
+
+class Pictures(NamedTuple):
+    """``--svg``, ``--html`` and ``--png``: files of the grids show draws."""
+
+    svg: Path | None = None
+    html: Path | None = None
+    png: Path | None = None
+
+    def __bool__(self) -> bool:
+        return any(self)
 
 
 class OnError(str, Enum):
@@ -149,9 +180,17 @@ def show(
     q_offset: QOffsetOpt = 0,
     doc_lengths: DocLengthsOpt = None,
     block_ids: BlockIdsOpt = None,
+    layers: LayersOpt = None,
+    seed: SeedOpt = 0,
+    mlm_positions: MlmPositionsOpt = None,
+    mlm_probability: MlmProbabilityOpt = None,
+    mlm_rng: MlmRngOpt = Rng.numpy,
+    svg: SvgOpt = None,
+    html: HtmlOpt = None,
+    png: PngOpt = None,
 ) -> None:
     from maskcli.batches import Batch, SkipLog, make_batch, read_batches
-    from maskcli.cli.mask_options import mask_request
+    from maskcli.cli.mask_options import mask_request, mlm_options
     from maskcli.encoding import EncodeSettings
     from maskcli.tokenizer import load_tokenizer
 
@@ -172,7 +211,10 @@ def show(
         pad_to_multiple_of=pad_to_multiple_of,
         add_special_tokens=not no_special_tokens,
     )
-    request = mask_request(tok, mask, model_config, as_convention, dtype, q_offset, doc_lengths, block_ids)
+    request = mask_request(tok, mask, model_config, as_convention, dtype, q_offset, doc_lengths, block_ids, seed)
+    mlm = mlm_options(request, mlm_positions, mlm_probability, seed, mlm_rng)
+    pictures = Pictures(svg, html, png)
+    check_drawing(request, layers, block_size, pictures, as_json or output is not None)
     log = SkipLog(skip=on_error is OnError.skip)
     if texts:
         from maskcli.shapes import TextRecord
@@ -187,11 +229,50 @@ def show(
             files, tok, settings, fmt=input_format, field_name=field, selection=selection,
             batch_size=batch_size, log=log,
         )
+    if mlm is not None:
+        batches = masked_for_mlm(tok, batches, mlm)
     emit_batches(tok, batches, request, as_json=as_json, output=output, matrices=not no_matrices,
-                 view=GridOptions(view_range, compact, block_size), titled=bool(files))
+                 view=GridOptions(view_range, compact, block_size, layers), titled=bool(files), pictures=pictures)
     summary = log.summary()
     if summary:
         typer.echo(f"Warning: {summary}", err=True)
+
+
+def check_drawing(request: "MaskRequest", layers: int | None, block_size: int | None, pictures: Pictures,
+                  data_out: bool) -> None:
+    """Options that only make sense for the grids, checked before anything is read."""
+    from maskcli.blocks import check_block_size
+    from maskcli.cli.mask_options import wants_grids
+
+    if layers is not None and not wants_grids(request):
+        raise InputError("--layers applies to --mask kinds; add one, e.g. --mask window:3")
+    if layers is not None and layers < 1:
+        raise InputError(f"--layers must be at least 1, not {layers}")
+    if layers is not None and block_size is not None:
+        raise InputError("--layers draws token grids; not with --block-size")
+    if block_size is not None:
+        check_block_size(block_size)
+        if request.q_offset:
+            raise InputError("--block-size tiles square masks; not with --q-offset")
+    if pictures and data_out:
+        raise InputError("--svg / --html / --png draw the grids; not with --json or -o")
+    if pictures.png:
+        from maskcli.render.png import load_pyplot
+
+        load_pyplot()  # a missing matplotlib fails before anything is printed
+
+
+def masked_for_mlm(tok: "TokenizerHandle", batches: "Iterable[Batch]", mlm) -> "Iterator[Batch]":
+    """Each batch as ``DataCollatorForLanguageModeling`` returns it (``--mask bert-mlm``)."""
+    import dataclasses
+
+    from maskcli.classic.bert import mlm_rows
+    from maskcli.cli.mask_options import mask_token_id
+
+    token_id = mask_token_id(tok)
+    for batch in batches:
+        rows = mlm_rows(batch.rows, mlm, token_id, tok.full_vocab_size, tok.special_ids)
+        yield dataclasses.replace(batch, rows=rows)
 
 
 def parse_selection(rows: str | None, limit: int | None) -> "Selection":
@@ -211,8 +292,9 @@ def emit_batches(
     matrices: bool,
     view: GridOptions,
     titled: bool,
+    pictures: Pictures = Pictures(),
 ) -> None:
-    """Stream batches out: JSON Lines to stdout and/or FILE (``.npz``: arrays), or grids."""
+    """Stream batches out: JSON Lines to stdout and/or FILE (``.npz``: arrays), or grids (and pictures of them)."""
     from maskcli.cli.mask_options import wants_grids, write_npz
     from maskcli.document import batch_document
     from maskcli.mask_request import augment_document
@@ -240,32 +322,88 @@ def emit_batches(
     from maskcli.render.batch import View, render_batch, render_header
 
     console = stdout_console()
+    console.record = bool(pictures.svg or pictures.html)
     stream = iter(batches)
     first = next(stream, None)  # read before printing anything: a bad first record prints nothing
     render_header(console, tok)
-    grid_view = View(token_range=view.token_range, compact=view.compact, masks=request if wants_grids(request) else None)
+    grid_view = View(token_range=view.token_range, compact=view.compact, masks=request if wants_grids(request) else None,
+                     layers=view.layers)
+    panels = []
     for number, batch in enumerate(itertools.chain([first] if first else [], stream)):
         title = f"batch {number} · {batch.location} · {', '.join(batch.shapes)}" if titled else ""
         if view.block_size is not None:
-            render_block_view(console, tok, batch.rows, view, title)
+            render_block_view(console, tok, batch.rows, request, view, title)
         else:
             render_batch(console, tok, batch.rows, grid_view, title=title)
+        if pictures.png:
+            panels += batch_panels(tok, batch.rows, request)
+    write_pictures(console, pictures, panels, request, view)
 
 
-def render_block_view(console, tok: "TokenizerHandle", rows, view: GridOptions, title: str) -> None:
-    """``--block-size``: each row's combined mask as tiles, computed without an L x L matrix."""
-    from maskcli.blocks import check_block_size
-    from maskcli.render.blocks import block_legend
-    from maskcli.render.classic import ClassicView, render_row_blocks
+def batch_panels(tok: "TokenizerHandle", rows, request: "MaskRequest") -> list:
+    """Every grid of the batch as a panel titled ``sequence i · MASK`` (for ``--png``)."""
+    import dataclasses
 
-    check_block_size(view.block_size)
-    console.print(block_legend(not (console.encoding or "").lower().startswith("utf")), style="bright_black")
+    from maskcli.mask_request import row_panels
+
+    return [dataclasses.replace(panel, title=f"sequence {index} · {panel.title}")
+            for index, row in enumerate(rows)
+            for panel in row_panels(row, request, [str(t) for t in tok.tokens(row.input_ids)])]
+
+
+def write_pictures(console, pictures: Pictures, panels: list, request: "MaskRequest", view: GridOptions) -> None:
+    from maskcli.output import write_atomic
+
+    if pictures.svg:
+        write_atomic(pictures.svg, console.export_svg(title="maskcli show", clear=False))
+    if pictures.html:
+        write_atomic(pictures.html, console.export_html(clear=False))
+    if pictures.png:
+        from maskcli.render.png import png_bytes
+
+        write_atomic(pictures.png, png_bytes(panels, picture_caption(request), view.token_range, view.block_size))
+
+
+def picture_caption(request: "MaskRequest") -> str:
+    from maskcli.specs import ATTEND_CONVENTION
+
+    by_kind: dict = {}
+    for spec in request.all_specs:
+        by_kind.setdefault(spec.kind, []).append(spec.text)
+    lines = [f"{', '.join(texts)}: {kind.reading} ({kind.reference})" for kind, texts in by_kind.items()]
+    if not lines:
+        lines = ["padding, causal and combined (causal AND padding) masks, as transformers create_causal_mask builds them"]
+    return "\n".join([*lines, f"rows = queries, columns = keys; convention: {ATTEND_CONVENTION}"])
+
+
+def render_block_view(console, tok: "TokenizerHandle", rows, request: "MaskRequest", view: GridOptions, title: str) -> None:
+    """``--block-size``: each row's masks (the combined one without --mask) as tiles, from key
+    intervals where the kind has them, so 32k tokens never build an L x L matrix."""
+    from rich.text import Text
+
+    from maskcli.mask_request import row_panels
+    from maskcli.render.batch import ascii_only
+    from maskcli.render.blocks import block_legend, block_lines, panel_blocks, token_window
+    from maskcli.render.grids import GridStyle, grid_lines
+
+    plain = ascii_only(console)
+    console.print(block_legend(plain), style="bright_black")
     if title:
         console.print(title, style="bold")
     for index, row in enumerate(rows):
         console.print()
-        render_row_blocks(console, index, tok.tokens(row.input_ids), row.attention_mask,
-                          ClassicView(view.token_range, view.block_size))
+        console.print(Text(f"sequence {index}", style="bold")
+                      + Text(f" · {len(row)} tokens, {row.num_tokens} real", style="bright_black"))
+        for panel in row_panels(row, request, [str(t) for t in tok.tokens(row.input_ids)], defaults=("combined",)):
+            window = token_window(panel.length, view.token_range)
+            if window[1] - window[0] > view.block_size:
+                lines = block_lines(panel.title, panel_blocks(panel, window, view.block_size), console.width, plain, window[0])
+            else:
+                style = GridStyle(compact=view.compact, ascii=plain)
+                lines = grid_lines(panel.title, panel.window(*window), panel.valid[window[0]:window[1]], window, style,
+                                   offset=window[0])
+            for line in lines:
+                console.print(line, no_wrap=True, overflow="crop", crop=True)
 
 
 def with_progress(batches: "Iterable[Batch]", show: bool) -> "Iterator[Batch]":

@@ -20,7 +20,8 @@ from maskcli.facts import RowFacts, row_facts
 from maskcli.records import Row
 from maskcli.lints import row_lints
 from maskcli.masks import fully_masked_rows
-from maskcli.render.grids import GridStyle, grid_lines, grid_width, legend, side_by_side
+from maskcli.render.blocks import token_window
+from maskcli.render.grids import GridStyle, grid_lines, grid_width, legend, printable, side_by_side
 from maskcli.tokenizer import TokenizerHandle
 
 
@@ -31,11 +32,7 @@ class View:
     token_range: tuple[int, int | None] | None = None
     compact: bool = False
     masks: Any = None  # a maskcli.mask_request.MaskRequest: draw those masks instead of the default three
-
-
-def printable(token: str) -> str:
-    """A token string with whitespace and control characters made visible."""
-    return "".join(ch if ch.isprintable() and ch != " " else repr(ch)[1:-1] if ch != " " else "␠" for ch in token)
+    layers: int | None = None  # --layers K: each mask's reach after K layers beside it
 
 
 def token_table(seq: Row, facts: RowFacts, window: tuple[int, int]) -> Table:
@@ -105,9 +102,7 @@ def row_notes(seq: Row, facts: RowFacts, tok_has_no_pad: bool) -> list[Text]:
 def fit_window(length: int, width: int, view: View, style: GridStyle) -> tuple[int, int]:
     """The token window to draw: ``--range`` when given, else as many tokens as the width allows."""
     if view.token_range is not None:
-        start, stop = view.token_range
-        stop = length if stop is None else min(stop, length)
-        return min(start, stop), stop
+        return token_window(length, view.token_range)
     stop = length
     while stop > 1 and grid_width(0, stop, style) > width:
         stop -= 1
@@ -143,7 +138,7 @@ def render_sequence(
     else:
         from maskcli.render.kinds import requested_grids
 
-        grids, notes = requested_grids(seq, view.masks, window, style)
+        grids, notes = requested_grids(seq, view.masks, window, style, view.layers)
     width = grid_width(*window, style)
     fits = len(grids) * width + 3 * (len(grids) - 1) <= console.width
     lines = side_by_side(grids) if fits else [line for g in grids for line in g + [Text()]]

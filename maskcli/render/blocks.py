@@ -10,7 +10,9 @@ from __future__ import annotations
 import numpy as np
 from rich.text import Text
 
-from maskcli.blocks import EMPTY, FULL, PARTIAL, BlockSummary, summary
+from maskcli.blocks import EMPTY, FULL, PARTIAL, BlockSummary, counts_from_dense, counts_from_spans, summary
+from maskcli.panels import Panel
+from maskcli.spans import SpanMask
 
 GLYPHS = {"unicode": {FULL: "█", PARTIAL: "▒", EMPTY: "·"}, "ascii": {FULL: "#", PARTIAL: "+", EMPTY: "."}}
 STYLES = {FULL: "green", PARTIAL: "yellow", EMPTY: "bright_black"}
@@ -65,3 +67,19 @@ def block_lines(title: str, blocks: BlockSummary, width: int, ascii_only: bool, 
 def block_legend(ascii_only: bool) -> str:
     g = GLYPHS["ascii" if ascii_only else "unicode"]
     return f"tiles: {g[FULL]} full (no mask needed)  {g[PARTIAL]} partial (masked)  {g[EMPTY]} empty (skipped)"
+
+
+def panel_blocks(panel: Panel, window: tuple[int, int], block_size: int) -> BlockSummary:
+    """Tiles of the panel's tokens ``window``: from the key intervals when the panel has them."""
+    if isinstance(panel.mask, SpanMask) and window == (0, panel.length):
+        return counts_from_spans(panel.mask, block_size)
+    return counts_from_dense(panel.window(*window), block_size)
+
+
+def token_window(length: int, token_range: tuple[int, int | None] | None) -> tuple[int, int]:
+    """``--range A:B`` clipped to the panel (the whole panel without one)."""
+    if token_range is None:
+        return 0, length
+    start, stop = token_range
+    stop = length if stop is None else min(stop, length)
+    return min(start, stop), stop

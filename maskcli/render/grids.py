@@ -9,6 +9,7 @@ The glyph alone carries the meaning (NO_COLOR, pipes); colour only repeats it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +19,7 @@ ATTEND, CAUSAL, PAD = 0, 1, 2
 GLYPHS = {"unicode": ("■", "·", "×"), "ascii": ("#", ".", "x")}
 STYLES = ("green", "bright_black", "red")
 ROW_PAD, ROW_EMPTY = "P", "!"
+LABEL_WIDTH = 12
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,11 @@ def cell_states(mask: np.ndarray, key_is_real: np.ndarray | None) -> np.ndarray:
     return np.where(~mask & ~key_is_real.astype(bool)[None, :], PAD, states)
 
 
+def printable(token: str) -> str:
+    """A token string with whitespace and control characters made visible."""
+    return "".join(ch if ch.isprintable() and ch != " " else repr(ch)[1:-1] if ch != " " else "␠" for ch in token)
+
+
 def label_width(start: int, stop: int) -> int:
     return len(str(max(stop - 1, 0))) + 2
 
@@ -62,21 +69,31 @@ def grid_lines(
     style: GridStyle,
     uses_padding: bool = True,
     rows: np.ndarray | None = None,
+    offset: int = 0,
+    labels: Sequence[str] | None = None,
 ) -> list[Text]:
     """The lines of one grid over tokens ``window = (start, stop)``, column headers included.
 
     Row labels carry ``P`` for a pad query and ``!`` for a query that can attend to nothing.
-    ``rows`` names the query index of each mask row (default ``0..Q-1``; a KV cache's queries are
-    the last keys, ``--q-offset``).
+    ``rows`` names the query index of each mask row (default ``offset..``; a KV cache's queries
+    are the last keys, ``--q-offset``). The mask's columns (and ``attention_mask``) are the keys
+    from ``offset`` on, so a window of a long mask is drawn from just that window's cells;
+    ``labels`` (one per position) are printed after each row's index.
     """
     mask = np.asarray(mask, dtype=bool)
-    rows = np.arange(len(mask)) if rows is None else np.asarray(rows)
+    rows = np.arange(offset, offset + len(mask)) if rows is None else np.asarray(rows)
     states = cell_states(mask, attention_mask if uses_padding else None)
     am = np.asarray(attention_mask)
     markers = [
-        ROW_EMPTY if not mask[i].any() else (ROW_PAD if q < len(am) and not am[q] else " ") for i, q in enumerate(rows)
+        ROW_EMPTY if not mask[i].any() else (ROW_PAD if 0 <= q - offset < len(am) and not am[q - offset] else " ")
+        for i, q in enumerate(rows)
     ]
-    return state_grid_lines(title, states, markers, rows, window, style, style.glyphs, STYLES)
+    return state_grid_lines(title, states, markers, rows, window, style, style.glyphs, STYLES, offset, labels)
+
+
+def row_tag(labels: Sequence[str], q: int, width: int) -> str:
+    text = printable(str(labels[q]))
+    return (text if len(text) <= width else text[: width - 1] + "…").ljust(width)
 
 
 def state_grid_lines(
@@ -88,12 +105,16 @@ def state_grid_lines(
     style: GridStyle,
     glyphs: tuple[str, ...],
     styles: tuple[str, ...],
+    offset: int = 0,
+    labels: Sequence[str] | None = None,
 ) -> list[Text]:
-    """A grid of per-cell ``states`` (indices into ``glyphs``/``styles``) over key ``window``;
-    only the rows whose query index lies in the window are drawn."""
+    """A grid of per-cell ``states`` (indices into ``glyphs``/``styles``; column j is key
+    ``offset + j``) over key ``window``; only the rows whose query index lies in the window are drawn."""
     start, stop = window
-    lw = label_width(start, stop)
-    width = grid_width(start, stop, style)
+    shown = [i for i, q in enumerate(rows) if start <= q < stop]
+    tag = min(LABEL_WIDTH, max((len(printable(str(labels[rows[i]]))) for i in shown), default=0)) if labels else 0
+    lw = label_width(start, stop) + (tag + 1 if tag else 0)
+    width = lw + (stop - start) * style.cell_width
     digits = len(str(max(stop - 1, 0)))
     lines = [Text(title.ljust(width), style="bold")]
     for place in range(digits):
@@ -102,13 +123,13 @@ def state_grid_lines(
             number = str(k).rjust(digits)
             header.append(number[place].ljust(style.cell_width), style="bright_black")
         lines.append(header)
-    for i, q in enumerate(rows):
-        if not start <= q < stop:
-            continue
-        marker = markers[i]
-        line = Text(str(q).rjust(lw - 2), style="bright_black")
+    for i in shown:
+        q, marker = rows[i], markers[i]
+        line = Text(str(q).rjust(digits), style="bright_black")
+        if tag:
+            line.append(" " + row_tag(labels, q, tag))
         line.append(f"{marker} ", style="bold yellow" if marker != " " else "")
-        for state in states[i, start:stop]:
+        for state in states[i, start - offset:stop - offset]:
             line.append(glyphs[state].ljust(style.cell_width), style=styles[state])
         lines.append(line)
     return lines

@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 from rich.text import Text
 
-from maskcli.mask_request import MaskRequest, build_row
+from maskcli.mask_request import MaskRequest, build_row, native_forms
+from maskcli.receptive import layer_table, reach
 from maskcli.records import Row
 from maskcli.render.grids import GridStyle, grid_lines, state_grid_lines
 
@@ -19,32 +20,51 @@ DIFF_STYLES = ("green", "bright_black", "bold red", "bold magenta")
 DIFF_ROW = "*"
 
 
-def panel_titles(request: MaskRequest) -> dict[str, str]:
-    """Grid titles: the spec, or for a model config's layer type its layers too."""
-    titles = {spec.text: spec.text for spec in request.specs}
-    for panel in request.layers:
-        if panel.spec:
-            label = f"{panel.title} = {panel.spec.text}"
-            titles[panel.spec.text] = f"{titles[panel.spec.text]}; {label}" if panel.spec.text in titles else label
-    return titles
-
-
-def requested_grids(seq: Row, request: MaskRequest, window: tuple[int, int], style: GridStyle) -> tuple[list[list[Text]], list[Text]]:
-    """One grid per requested mask, then the readings and lints as notes."""
+def requested_grids(
+    seq: Row, request: MaskRequest, window: tuple[int, int], style: GridStyle, layers: int | None = None
+) -> tuple[list[list[Text]], list[Text]]:
+    """One grid per requested mask (and with ``layers`` its reach after K layers), then the
+    readings, the reference forms, the reach per layer and the lints as notes."""
     built = build_row(seq, request)
-    titles = panel_titles(request)
-    grids = [grid_lines(titles[item.spec.text], item.mask, seq.attention_mask, window, style, rows=item.rows) for item in built.masks]
-    notes = [Text(f"{style.glyphs[1]} = blocked by the kind's pattern (causality, window, chunk, document)", style="bright_black")]
+    titles = request.titles()
+    grids, notes = [], [Text(f"{style.glyphs[1]} = blocked by the kind's pattern (causality, window, chunk, document)",
+                             style="bright_black")]
     for item in built.masks:
-        reading = item.spec.kind.reading
+        grids.append(grid_lines(titles[item.spec.text], item.mask, seq.attention_mask, window, style, rows=item.rows))
+        if layers:
+            powers = reach(item.mask, layers)
+            grids.append(grid_lines(f"{item.spec.text} after {layers} layers", powers[-1], seq.attention_mask, window, style))
+            notes += [Text(f"{item.spec.text} · layer {r.layer}: farthest |q-k| reached {r.distance}, "
+                           f"{r.coverage:.0%} of cells reachable", style="bright_black") for r in layer_table(powers)]
+    for item in built.masks:
+        reading = f"{item.spec.kind.reading} ({item.spec.kind.reference})"
         if item.spec.packed and built.context.packing is not None:
             reading += f"; only inside the query's document (documents from {built.context.packing.source})"
         notes.append(Text(f"{item.spec.text}: {reading}", style="bright_black"))
+    printed: dict[bytes, str] = {}
+    for name, (convention, value) in native_forms(seq, request).items():
+        key = np.ascontiguousarray(value).tobytes() + convention.encode()
+        if key in printed:
+            notes.append(Text(f"{name} as the reference stores it: the same as {printed[key]}", style="bright_black"))
+            continue
+        printed[key] = name
+        notes += native_lines(name, convention, value, window)
     notes += [Text(f"{panel.title}: {panel.note}", style="bright_black") for panel in request.layers if panel.note]
     if request.q_offset:
         notes.append(Text(f"queries are tokens {request.q_offset}.. (--q-offset, bottom-right aligned as with a KV cache)", style="bright_black"))
     notes += [Text(f"{lint.code}: {lint.message}", style="yellow") for lint in built.lints]
     return grids, notes
+
+
+def native_lines(name: str, convention: str, value: np.ndarray, window: tuple[int, int]) -> list[Text]:
+    """A mask as its reference stores it (XLNet ``perm_mask``, Longformer 0/1/2), over the window."""
+    start, stop = window
+    lines = [Text(f"{name} as the reference stores it ({convention}):", style="bright_black")]
+    if value.ndim == 1:
+        return lines + [Text("  " + " ".join(str(int(v)) for v in value[start:stop]), style="bright_black")]
+    digits = len(str(max(stop - 1, 0)))
+    return lines + [Text(f"  {q:>{digits}}  " + " ".join(f"{v:g}" for v in row), style="bright_black")
+                    for q, row in zip(range(start, stop), value[start:stop, start:stop])]
 
 
 def diff_states(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -12,9 +12,12 @@ import textwrap
 
 import numpy as np
 
+from collections.abc import Sequence
+
 from maskcli.blocks import EMPTY, FULL, PARTIAL
-from maskcli.classic.base import ClassicMask, Panel
 from maskcli.errors import InputError
+from maskcli.panels import Panel
+from maskcli.render.blocks import panel_blocks, token_window
 
 MAX_TOKEN_CELLS = 256
 MAX_TICKS = 64
@@ -35,15 +38,12 @@ def load_pyplot():
 
 def token_states(panel: Panel, window: tuple[int, int]) -> np.ndarray:
     cells = panel.window(*window)
-    valid = np.ones(panel.length, bool) if panel.key_valid is None else np.asarray(panel.key_valid, bool)
-    return np.where(cells, 0, np.where(valid[window[0]:window[1]][None, :], 1, 2))
+    return np.where(cells, 0, np.where(panel.valid[window[0]:window[1]][None, :], 1, 2))
 
 
 def draw_panel(ax, panel: Panel, window: tuple[int, int], block_size: int | None) -> list:
     from matplotlib.colors import ListedColormap
     from matplotlib.patches import Patch
-
-    from maskcli.render.classic import panel_blocks
 
     start, stop = window
     if block_size or stop - start > MAX_TOKEN_CELLS:
@@ -61,9 +61,10 @@ def draw_panel(ax, panel: Panel, window: tuple[int, int], block_size: int | None
     ax.imshow(token_states(panel, window), cmap=ListedColormap(TOKEN_COLORS), vmin=0, vmax=2, interpolation="nearest")
     positions = np.arange(stop - start)
     step = max(1, len(positions) // MAX_TICKS)
-    labels = [f"{start + p} {panel.labels[start + p]}" for p in positions[::step]]
-    ax.set_xticks(positions[::step], labels, rotation=90, fontsize=7)
-    ax.set_yticks(positions[::step], labels, fontsize=7)
+    ax.set_xticks(positions[::step], [f"{start + p} {panel.labels[start + p]}" for p in positions[::step]],
+                  rotation=90, fontsize=7)
+    rows = [int(q) for q in panel.query_rows if start <= q < stop]
+    ax.set_yticks(np.arange(len(rows))[::step], [f"{q} {panel.labels[q]}" for q in rows[::step]], fontsize=7)
     ax.set_xlabel("keys", fontsize=8)
     ax.set_ylabel("queries", fontsize=8)
     ax.set_title(panel.title, fontsize=9)
@@ -71,19 +72,19 @@ def draw_panel(ax, panel: Panel, window: tuple[int, int], block_size: int | None
             Patch(color=TOKEN_COLORS[2], label="blocked by padding")]
 
 
-def png_bytes(mask: ClassicMask, token_range: tuple[int, int | None] | None, block_size: int | None) -> bytes:
+def png_bytes(panels: Sequence[Panel], caption: str, token_range: tuple[int, int | None] | None,
+              block_size: int | None) -> bytes:
+    """One heatmap per panel side by side, the shared legend, and ``caption`` (readings,
+    references, convention) under them."""
     plt = load_pyplot()
-    panels = mask.panels
     fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels) + 1, 5.2), squeeze=False)
     handles = []
     for ax, panel in zip(axes[0], panels):
-        start, stop = token_range or (0, None)
-        stop = panel.length if stop is None else min(stop, panel.length)
-        handles = draw_panel(ax, panel, (min(start, stop), stop), block_size)
+        handles = draw_panel(ax, panel, token_window(panel.length, token_range), block_size)
     fig.legend(handles=handles, loc="lower right", fontsize=8)
-    caption = f"{mask.kind}: {mask.summary}\nreference: {mask.reference}\nconvention: {mask.convention}"
-    fig.text(0.01, 0.01, "\n".join(textwrap.fill(line, 150) for line in caption.splitlines()), fontsize=7, va="bottom")
-    fig.tight_layout(rect=(0, 0.12, 0.9, 1))
+    text = "\n".join(textwrap.fill(line, 125) for line in caption.splitlines())
+    fig.text(0.01, 0.01, text, fontsize=7, va="bottom")
+    fig.tight_layout(rect=(0, min(0.5, 0.06 + 0.028 * (text.count("\n") + 1)), 0.9, 1))
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=120)
     plt.close(fig)

@@ -1,0 +1,123 @@
+"""The classic masks from the literature as ``--mask`` kinds (listed by ``maskcli masks``).
+
+Each is built the way its reference code builds it, over the row's tokens and ANDed with the
+row's key padding like every kind; the reference modules hold the worked examples:
+:mod:`~maskcli.classic.bert`, :mod:`~maskcli.classic.unilm`, :mod:`~maskcli.classic.xlnet`,
+:mod:`~maskcli.classic.sparse` (LogSparse, Longformer, BigBird, dilated) and
+:mod:`~maskcli.classic.swin` (an image grid, drawn by ``maskcli swin``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from maskcli.classic import bert, sparse, swin, unilm, xlnet
+from maskcli.errors import InputError
+from maskcli.specs import Kind, MaskSpec, Param, RowContext, choice, everything, int_list, positive_int
+from maskcli.spans import SpanMask, prefix_spans
+
+
+def even_int(text: str) -> int:
+    value = positive_int(text)
+    if value % 2:
+        raise ValueError("must be even (Longformer's attention_window: W/2 keys each side)")
+    return value
+
+
+def positions(ctx: RowContext, spec: MaskSpec, name: str) -> list[int]:
+    """A list parameter's positions, each checked to lie in the row."""
+    values = sorted(set(spec.value(name) or ()))
+    bad = [p for p in values if p >= ctx.length]
+    if bad:
+        raise InputError(f"--mask {spec.text}: {name} position {bad[0]} is outside the {ctx.length}-token row")
+    return values
+
+
+def longformer_mask(ctx: RowContext, spec: MaskSpec) -> np.ndarray:
+    """transformers' 0/1/2 Longformer ``attention_mask``: the row's padding, 2 at the global tokens."""
+    mask = ctx.key_is_real.astype(np.int64)
+    chosen = positions(ctx, spec, "global")
+    padded = [p for p in chosen if not mask[p]]
+    if padded:
+        raise InputError(f"--mask {spec.text}: global token {padded[0]} is padding")
+    mask[chosen] = 2
+    return mask
+
+
+def bigbird_spans(ctx: RowContext, spec: MaskSpec) -> SpanMask:
+    block = spec.value("block")
+    if ctx.length % block:
+        raise InputError(
+            f"--mask {spec.text}: BigBird needs a row length that is a multiple of its block {block}, not {ctx.length} "
+            f"(pad with --pad-to-multiple-of {block})"
+        )
+    return sparse.bigbird_token_spans(ctx.length // block, block)
+
+
+def xlnet_perm_mask(ctx: RowContext, spec: MaskSpec) -> np.ndarray:
+    """``perm_mask`` (1 = cannot attend) for the spec's order, else a random order from ``--seed``."""
+    given = spec.value("perm")
+    order = xlnet.check_order(given, ctx.length) if given else xlnet.random_order(ctx.length, ctx.seed)
+    targets = None
+    if spec.value("targets"):
+        targets = np.zeros(ctx.length, dtype=bool)
+        targets[positions(ctx, spec, "targets")] = True
+    return xlnet.perm_mask(order, targets)
+
+
+def xlnet_stream(q, k, ctx: RowContext, spec: MaskSpec) -> np.ndarray:
+    content, query = xlnet.streams(xlnet_perm_mask(ctx, spec))
+    return (content if spec.value("stream") == "content" else query)[q, k]
+
+
+WINDOW = Param("window", positive_int, "keys in the window", "W")
+DILATION = Param("dilation", positive_int, "spacing between keys", "D", 1)
+CLASSIC_KINDS = (
+    Kind("bert-mlm", (), "True",
+         "BERT masked LM: [MASK] tokens are attended like any token, only padding is masked; the batch's tokens are "
+         "masked as the collator does (show --mlm-positions, or --mlm-probability and --seed)",
+         bert.REFERENCE, "bert-mlm", evaluate=everything),
+    Kind("unilm", (Param("source", positive_int, "tokens of [CLS] source [SEP]", "P"),),
+         "(kv_idx < P) | ((kv_idx <= q_idx) & attention_mask[b, q_idx])",
+         "UniLM seq2seq: bidirectional source, causal target that sees all of the source; padding rows see the "
+         "source only", unilm.REFERENCE, "unilm:source=4",
+         span_mask=lambda ctx, spec: prefix_spans(spec.size, ctx.length, ctx.key_is_real), can_pack=False),
+    Kind("xlnet",
+         (Param("perm", int_list, "factorisation order, 0-based positions", None, None),
+          Param("targets", int_list, "target positions (default: all)", None, None),
+          Param("stream", choice("content", "query"), "content stream h or query stream g", None, "content")),
+         "(rank[kv_idx] < rank[q_idx]) | ~target[kv_idx] | (content_stream & (kv_idx == q_idx))",
+         "XLNet permutation LM: the content stream h sees keys up to its own rank, the query stream g only "
+         "strictly earlier ones (no perm: a random order from --seed)",
+         xlnet.REFERENCE, "xlnet:perm=2+1+3+0,stream=query", evaluate=xlnet_stream, can_pack=False,
+         native=xlnet_perm_mask, native_convention=xlnet.PERM_CONVENTION),
+    Kind("logsparse", (), "(kv_idx == q_idx) | ((kv_idx < q_idx) & is_power_of_two(q_idx - kv_idx))",
+         "LogSparse: self plus the keys 1, 2, 4, 8, ... back", sparse.LOGSPARSE_REF, "logsparse",
+         span_mask=lambda ctx, spec: sparse.logsparse_spans(ctx.length)),
+    Kind("longformer", (Param("window", even_int, "attention_window (W/2 keys each side)", "W"),
+                        Param("global", int_list, "global token positions", None, ())),
+         "((abs(q_idx - kv_idx) <= W // 2) | is_global[q_idx] | is_global[kv_idx]) & attention_mask[b, q_idx]",
+         "Longformer: sliding window of W/2 keys each side plus global tokens that see and are seen by all",
+         sparse.LONGFORMER_REF, "longformer:window=4,global=0",
+         span_mask=lambda ctx, spec: sparse.longformer_spans(longformer_mask(ctx, spec), spec.value("window")),
+         can_pack=False, native=longformer_mask, native_convention=sparse.LONGFORMER_CONVENTION),
+    Kind("bigbird", (Param("block", positive_int, "BigBird's block size", "B"),),
+         "(abs(q_idx // B - kv_idx // B) <= 1) | (q_idx // B in (0, last)) | (kv_idx // B in (0, last))",
+         "BigBird block-sparse in eval mode (no random blocks): global first and last block, 3-block window; "
+         "--block-size B shows the block level", sparse.BIGBIRD_REF, "bigbird:block=2",
+         span_mask=bigbird_spans, can_pack=False),
+    Kind("dilated", (WINDOW, DILATION), "(kv_idx <= q_idx) & ((q_idx - kv_idx) % D == 0) & (q_idx - kv_idx < W * D)",
+         "dilated causal sliding window: W keys, self included, spaced D apart", sparse.DILATED_REF,
+         "dilated:window=4,dilation=2",
+         span_mask=lambda ctx, spec: sparse.dilated_spans(ctx.length, spec.size, spec.value("dilation"), True)),
+    Kind("dilated-bi", (WINDOW, DILATION), "((q_idx - kv_idx) % D == 0) & (abs(q_idx - kv_idx) <= (W // 2) * D)",
+         "dilated bidirectional sliding window: W/2 keys each side spaced D apart", sparse.DILATED_REF,
+         "dilated-bi:window=4,dilation=3",
+         span_mask=lambda ctx, spec: sparse.dilated_spans(ctx.length, spec.size, spec.value("dilation"), False)),
+    Kind("swin", (Param("image", str, "H W patches", None), Param("window", str, "window M", "M"),
+                  Param("shift", str, "cyclic shift S", "S")),
+         "(window[q] == window[kv]) & (region[q] == region[kv]) after rolling the image by -S",
+         "Swin shifted windows over an image grid: region ids after the cyclic shift, one mask per M x M window",
+         swin.REFERENCE, "swin", native_convention=swin.CONVENTION,
+         shown_by="maskcli swin --image H W --window M --shift S"),
+)
