@@ -40,7 +40,7 @@ def kinds_document() -> dict:
         "reference": "transformers packed_sequence_compatibility_function", "convention": KINDS["causal"].describe()["convention"],
         "can_pack": False, "shown_by": "maskcli show --mask",
     })
-    return {"schema_version": 2, "syntax": SYNTAX, "padding": "every kind is ANDed with attention_mask[b, kv_idx]",
+    return {"schema_version": 1, "syntax": SYNTAX, "padding": "every kind is ANDed with attention_mask[b, kv_idx]",
             "modifier": "+packed", "kinds": kinds}
 
 
