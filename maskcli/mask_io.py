@@ -40,10 +40,12 @@ class MaskFile:
     query_rows: dict[str, list[np.ndarray]] = field(default_factory=dict)
 
 
-def _pick(path: str, stated: str | None, given: str | None) -> str:
+def _pick(path: str, stated: str | None, given: str | None, default: str | None = None) -> str:
+    """The file's convention: the one it states (a conflicting ``given`` one is an error), else
+    ``given``, else ``default`` (which yields to a stated one silently), else sdpa."""
     if stated and given and stated != given:
         raise InputError(f"{path} states convention {stated!r}, but --convention {given} was given")
-    name = stated or given or DEFAULT_IMPORT_CONVENTION
+    name = stated or given or default or DEFAULT_IMPORT_CONVENTION
     if name not in MATRIX_CONVENTIONS and name != "flash":
         check_convention(name)
     return name
@@ -89,23 +91,23 @@ def _depth(value: object) -> int:
     return depth
 
 
-def load_npy(path: str, convention: str | None) -> MaskFile:
+def load_npy(path: str, convention: str | None, default: str | None = None) -> MaskFile:
     try:
         array = np.load(path, allow_pickle=False)
     except (OSError, ValueError) as exc:
         raise InputError(f"{path}: not a NumPy .npy file ({exc})") from None
-    name = _pick(path, None, convention)
+    name = _pick(path, None, convention, default)
     return MaskFile(path, name, {"mask": _decode(path, "mask", _split(path, "mask", array), name, None)})
 
 
-def load_npz(path: str, convention: str | None) -> MaskFile:
+def load_npz(path: str, convention: str | None, default: str | None = None) -> MaskFile:
     try:
         with np.load(path, allow_pickle=False) as data:
             arrays = {key: data[key] for key in data.files}
     except (OSError, ValueError, zipfile.BadZipFile) as exc:
         raise InputError(f"{path}: not a NumPy .npz file ({exc})") from None
     stated = str(arrays["convention"]) if "convention" in arrays else None
-    name = _pick(path, stated, convention)
+    name = _pick(path, stated, convention, default)
     masks = {key: _decode(path, key, _split(path, key, value), name, None) for key, value in arrays.items() if key not in NON_MASK_KEYS}
     if not masks:
         raise InputError(f"{path}: no mask arrays in the file")
@@ -113,14 +115,14 @@ def load_npz(path: str, convention: str | None) -> MaskFile:
     return MaskFile(path, name, masks, list(np.atleast_2d(am)) if am is not None else None)
 
 
-def load_json(path: str, convention: str | None) -> MaskFile:
+def load_json(path: str, convention: str | None, default: str | None = None) -> MaskFile:
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(f"{path}: not a JSON file ({exc})") from None
     if isinstance(data, dict) and "sequences" in data:
         stated = (data.get("mask_convention") or {}).get("name", "hf")
-        name = _pick(path, stated, convention)
+        name = _pick(path, stated, convention, default)
         sequences = data["sequences"]
         if not sequences or "masks" not in sequences[0]:
             raise InputError(f"{path}: the document has no mask matrices (written with --no-matrices?)")
@@ -136,7 +138,7 @@ def load_json(path: str, convention: str | None) -> MaskFile:
             if all(key in seq.get("query_rows", {}) for seq in sequences)
         }
         return MaskFile(path, name, masks, [np.asarray(seq["attention_mask"]) for seq in sequences], rows)
-    name = _pick(path, None, convention)
+    name = _pick(path, None, convention, default)
     named = data if isinstance(data, dict) else {"mask": data}
     masks = {}
     for key, value in named.items():
@@ -149,11 +151,11 @@ def load_json(path: str, convention: str | None) -> MaskFile:
 LOADERS = {".npy": load_npy, ".npz": load_npz, ".json": load_json}
 
 
-def load_mask_file(path: str, convention: str | None = None) -> MaskFile:
+def load_mask_file(path: str, convention: str | None = None, default: str | None = None) -> MaskFile:
     """Any supported file by its suffix."""
     if path == "-" or not Path(path).is_file():
         raise InputError(f"{path}: no such file")
     loader = LOADERS.get(Path(path).suffix.lower())
     if loader is None:
         raise InputError(f"{path}: unknown mask file type; use .npy, .npz or .json")
-    return loader(path, convention)
+    return loader(path, convention, default)

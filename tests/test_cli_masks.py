@@ -198,3 +198,18 @@ def test_show_mask_never_imports_transformers():
     env = {**os.environ, **ENV, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_diff_convention_applies_to_b_only_when_b_states_none(cli, tmp_path):
+    """The README example: a raw MHA mask (True = blocked) against a maskcli export (hf)."""
+    import numpy as np
+
+    expected = tmp_path / "expected.npz"
+    assert cli("show", "a b c d", "--mask", "window:2", "-o", expected).exit_code == 0
+    raw = tmp_path / "pipeline_mask.npy"
+    np.save(raw, ~np.tri(4, dtype=bool)[None])  # plain causal, MHA convention
+    result = cli("diff", raw, expected, "--name", "window:2", "--convention", "mha")
+    assert result.exit_code == 1, result.stderr
+    assert "3 of 16 cells differ in rows [2, 3]" in result.stdout
+    both_raw = cli("diff", raw, raw, "--convention", "mha")
+    assert both_raw.exit_code == 0, both_raw.stderr

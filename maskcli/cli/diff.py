@@ -43,8 +43,9 @@ def diff(
     from maskcli.mask_io import load_mask_file
 
     conv_a = convention.value if convention else None
-    conv_b = convention_b.value if convention_b else conv_a
-    file_a, file_b = load_mask_file(a, conv_a), load_mask_file(b, conv_b)
+    conv_b = convention_b.value if convention_b else None
+    # B inherits --convention only when B itself does not state one (a maskcli export does)
+    file_a, file_b = load_mask_file(a, conv_a), load_mask_file(b, conv_b, default=conv_a)
     results = diff_files(file_a, file_b, name)
     equal = all(r.equal for r in results)
     if as_json:
