@@ -26,7 +26,6 @@ def rows(text: str) -> np.ndarray:
 
 def test_bert_mask_token_attended_only_padding_masked():
     tokens = "[CLS] [MASK] cat sat [SEP] [PAD] [PAD] [PAD]".split()
-    am = np.array([1, 1, 1, 1, 1, 0, 0, 0])
     assert np.array_equal(build("bert-mlm", "11111000"), rows(" ".join(["11111000"] * 8)))
     batch = mlm_at_positions(np.arange(8)[None], [1], mask_token_id=103)
     assert batch.input_ids[0].tolist() == [0, 103, 2, 3, 4, 5, 6, 7]

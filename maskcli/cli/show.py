@@ -189,7 +189,7 @@ def show(
     html: HtmlOpt = None,
     png: PngOpt = None,
 ) -> None:
-    from maskcli.batches import Batch, SkipLog, make_batch, read_batches
+    from maskcli.batches import SkipLog, make_batch, read_batches
     from maskcli.cli.mask_options import mask_request, mlm_options
     from maskcli.encoding import EncodeSettings
     from maskcli.tokenizer import load_tokenizer
