@@ -236,3 +236,12 @@ def test_prefetched_keeps_order_reraises_and_stops_early():
         if item == 3:
             break
     assert len(produced) < 10  # the producer stopped soon after the consumer left
+
+
+def test_missing_pyarrow_names_the_package(cli, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # `import pyarrow` now raises ImportError
+    result = cli("show", "-f", SAMPLES / "texts.parquet", "--pad-token", "eos")
+    assert result.exit_code == 2
+    assert "pip install 'maskcli[parquet]'" in result.stderr and "pyarrow" in result.stderr
