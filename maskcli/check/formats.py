@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from enum import Enum
 from typing import TYPE_CHECKING
-from xml.etree import ElementTree as ET
 
 from maskcli.check.registry import CHECKS
 
@@ -61,6 +60,8 @@ def to_github(report: "Report") -> str:
 
 def to_junit(report: "Report") -> str:
     """JUnit XML: one testcase per check that ran, a failure for each check with findings."""
+    from xml.etree import ElementTree as ET  # only this format needs it: keeps `maskcli --help` fast
+
     by_id = {f.id: f for f in report.findings}
     checks = report.settings["checks"]
     suite = ET.Element("testsuite", name="maskcli check", tests=str(len(checks)),
