@@ -11,13 +11,16 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import TypeVar
 
-from maskcli.encoding import EncodeSettings, ResolvedSettings, encode_texts
+from maskcli.encoding import EncodeSettings, ResolvedSettings, encodings_to_rows, tokenize
 from maskcli.errors import InputError
 from maskcli.readers import RowError, iter_records
 from maskcli.records import Row, Source
 from maskcli.shapes import TextRecord, interpret
 from maskcli.tokenizer import TokenizerHandle
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -129,8 +132,22 @@ def batch_records(
     log: SkipLog | None = None,
     strict: bool = True,
 ) -> Iterator[Batch]:
-    """Interpret already-read ``(source, record)`` pairs and batch them (``check --num-proc`` workers)."""
+    """Interpret already-read ``(source, record)`` pairs and batch them.
+
+    Three stages, each a function of its own so that ``check`` can run them in a pipeline of
+    threads (:func:`prefetched`): :func:`interpreted` groups, :func:`tokenized` (the Rust
+    tokenizer) and :func:`rows_of`.
+    """
     log = log if log is not None else SkipLog()
+    for items in interpreted(records, tok, field_name=field_name, batch_size=batch_size, log=log, strict=strict):
+        yield make_batch(tok, settings, items)
+
+
+def interpreted(
+    records: Iterable[tuple[Source, object]], tok: TokenizerHandle, *, field_name: str, batch_size: int,
+    log: SkipLog, strict: bool,
+) -> Iterator[list[TextRecord | Row]]:
+    """Records interpreted (:func:`~maskcli.shapes.interpret`) in groups of ``batch_size``."""
     pending: list[TextRecord | Row] = []
     for source, record in records:
         try:
@@ -139,37 +156,58 @@ def batch_records(
             log.handle(error)
             continue
         if len(pending) == batch_size:
-            yield make_batch(tok, settings, pending)
+            yield pending
             pending = []
     if pending:
-        yield make_batch(tok, settings, pending)
+        yield pending
+
+
+@dataclass(frozen=True)
+class Tokenized:
+    """A batch whose text records went through the Rust tokenizer, not yet turned into rows."""
+
+    items: list[TextRecord | Row]
+    resolved: ResolvedSettings | None  # None when the batch has no text record
+    encodings: list  # tokenizers.Encoding, one per TextRecord of items, in order
 
 
 def make_batch(tok: TokenizerHandle, settings: EncodeSettings, items: list[TextRecord | Row]) -> Batch:
     """Tokenize the batch's text records together; keep pre-tokenized rows as they are."""
-    texts = [item for item in items if isinstance(item, TextRecord)]
-    resolved = None
-    encoded: dict[int, Row] = {}
-    if texts:
-        add_special = settings.add_special_tokens and all(t.add_special_tokens for t in texts)
-        resolved, rows = encode_texts(
-            tok,
-            [t.text for t in texts],
-            dataclasses.replace(settings, add_special_tokens=add_special),
-            sources=[t.source for t in texts],
-            shape=[t.shape for t in texts],
-        )
-        encoded = {id(t): row for t, row in zip(texts, rows)}
-    rows = [encoded[id(item)] if isinstance(item, TextRecord) else item for item in items]
-    return Batch(rows=rows, resolved=resolved, shapes=tuple(dict.fromkeys(row.shape for row in rows)))
+    return rows_of(tok, tokenized(tok, settings, items))
 
 
-def prefetched(items: Iterable[Batch], depth: int = 2) -> Iterator[Batch]:
-    """Produce the next batches in a background thread while the caller works on this one.
+def tokenized(tok: TokenizerHandle, settings: EncodeSettings, items: list[TextRecord | Row]) -> Tokenized:
+    """Encode the text records of a batch together (all with special tokens, or none)."""
+    texts = [item.text for item in items if isinstance(item, TextRecord)]
+    if not texts:
+        return Tokenized(items, None, [])
+    add_special = settings.add_special_tokens and all(
+        item.add_special_tokens for item in items if isinstance(item, TextRecord))
+    resolved, encodings = tokenize(tok, texts, dataclasses.replace(settings, add_special_tokens=add_special))
+    return Tokenized(items, resolved, encodings)
 
-    The Rust tokenizer releases the GIL while it encodes, so reading and tokenizing batch N+1
-    overlaps with checking batch N. Order is kept; an exception in the producer is re-raised
-    here, at the position where it happened; leaving the loop early stops the producer.
+
+def rows_of(tok: TokenizerHandle, batch: Tokenized, *, special_tokens_mask: bool = True) -> Batch:
+    """The batch's rows in record order: text records from their encodings, pre-tokenized rows as they are.
+
+    ``special_tokens_mask=False`` leaves it out of the text rows (``check`` never looks at it).
+    """
+    texts = [item for item in batch.items if isinstance(item, TextRecord)]
+    encoded = iter(encodings_to_rows(tok, batch.resolved, [t.text for t in texts], batch.encodings,
+                                     sources=[t.source for t in texts], shape=[t.shape for t in texts],
+                                     special_tokens_mask=special_tokens_mask)
+                   if texts else ())
+    rows = [next(encoded) if isinstance(item, TextRecord) else item for item in batch.items]
+    return Batch(rows=rows, resolved=batch.resolved, shapes=tuple(dict.fromkeys(row.shape for row in rows)))
+
+
+def prefetched(items: Iterable[T], depth: int = 2) -> Iterator[T]:
+    """Produce the next items in a background thread while the caller works on this one.
+
+    Work that releases the GIL (the Rust tokenizer's encoding) overlaps with the caller's;
+    chained, ``prefetched(stage(x) for x in prefetched(source))`` is a pipeline with one thread
+    per stage. Order is kept; an exception in the producer is re-raised here, at the position
+    where it happened; leaving the loop early stops the producer (and closes ``items``).
     """
     import queue
     import threading
@@ -188,13 +226,18 @@ def prefetched(items: Iterable[Batch], depth: int = 2) -> Iterator[Batch]:
         return False
 
     def produce() -> None:
+        iterator = iter(items)
         try:
-            for item in items:
+            for item in iterator:
                 if not put(item):
                     return
         except BaseException as exc:  # handed to the consumer, raised there
             put(exc)
             return
+        finally:
+            close = getattr(iterator, "close", None)
+            if close is not None:
+                close()  # an upstream prefetched() stage stops its own thread
         put(done)
 
     worker = threading.Thread(target=produce, name="maskcli-prefetch", daemon=True)

@@ -162,6 +162,16 @@ def encode_texts(
     >>> [r.input_ids.tolist() for r in rows], [r.attention_mask.tolist() for r in rows]
     ([[15496, 995], [50256, 17250]], [[1, 1], [0, 1]])
     """
+    resolved, encodings = tokenize(tok, texts, settings)
+    return resolved, encodings_to_rows(tok, resolved, texts, encodings, sources, shape)
+
+
+def tokenize(tok: TokenizerHandle, texts: Sequence[str], settings: EncodeSettings) -> tuple[ResolvedSettings, list]:
+    """The Rust half of :func:`encode_texts`: resolve, configure and encode (``tokenizers.Encoding`` objects).
+
+    It holds the GIL only briefly (``encode_batch_fast`` releases it), so ``check`` runs it in a
+    thread of its own while other threads read records and check rows.
+    """
     resolved = resolve_settings(tok, settings)
     # transformers refuses to pad without a pad token even when nothing needs padding;
     # maskcli encodes unpadded then and refuses only when some row really would get pad tokens.
@@ -169,7 +179,7 @@ def encode_texts(
     configure_backend(tok, dataclasses.replace(resolved, padding="none") if no_pad_token else resolved)
     encodings = tok.backend.encode_batch_fast(list(texts), add_special_tokens=resolved.add_special_tokens)
     if no_pad_token:
-        lengths = [len(enc.ids) for enc in encodings]
+        lengths = [len(enc) for enc in encodings]
         if any(length < padded_length(lengths, resolved) for length in lengths):
             raise InputError(
                 f"padding is needed but tokenizer {tok.name} has no pad token; choose one with "
@@ -177,6 +187,23 @@ def encode_texts(
                 "common collators set the labels of every pad-id token to -100, the real EOS "
                 "included, so the model never learns to stop"
             )
+    return resolved, encodings
+
+
+def encodings_to_rows(
+    tok: TokenizerHandle,
+    resolved: ResolvedSettings,
+    texts: Sequence[str],
+    encodings: Sequence,
+    sources: Sequence[Source] | None = None,
+    shape: str | Sequence[str] = "text",
+    special_tokens_mask: bool = True,
+) -> list[Row]:
+    """The Python half of :func:`encode_texts`: one :class:`Row` per encoding.
+
+    ``special_tokens_mask=False`` leaves ``Row.special_tokens_mask`` None, for callers that do
+    not need it (converting it costs about as much as a tenth of the tokenization).
+    """
     if sources is None:
         sources = [Source("<text>", row=i) for i in range(len(texts))]
     if isinstance(shape, str):
@@ -184,27 +211,35 @@ def encode_texts(
     unpadded = resolved.padding == "none" or tok.pad_token_id is None
     rows = []
     for text, enc, source, row_shape in zip(texts, encodings, sources, shape):
+        ids = np.asarray(enc.ids, dtype=np.int64)
         # without padding every token is attended: skip converting the all-ones list
-        mask = np.ones(len(enc), dtype=np.int8) if unpadded else np.asarray(enc.attention_mask, dtype=np.int8)
+        mask = np.ones(len(ids), dtype=np.int8) if unpadded else _flags(enc.attention_mask)
+        overflowing = enc.overflowing
         rows.append(
             Row(
                 source=source,
                 text=text,
                 shape=row_shape,
-                input_ids=np.asarray(enc.ids, dtype=np.int64),
+                input_ids=ids,
                 attention_mask=mask,
-                special_tokens_mask=np.asarray(enc.special_tokens_mask, dtype=np.int8),
-                truncated=bool(enc.overflowing),
-                length_before_truncation=(len(enc) if unpadded else int(np.count_nonzero(mask))) + lost_tokens(enc),
+                special_tokens_mask=_flags(enc.special_tokens_mask) if special_tokens_mask else None,
+                truncated=bool(overflowing),
+                length_before_truncation=(len(ids) if unpadded else int(np.count_nonzero(mask)))
+                + lost_tokens(overflowing),
             )
         )
-    return resolved, rows
+    return rows
 
 
-def lost_tokens(encoding) -> int:
+def _flags(values: list[int]) -> np.ndarray:
+    """A list of 0/1 as an int8 array (through ``bytearray``: about 3x faster than ``np.asarray``)."""
+    return np.frombuffer(bytearray(values), dtype=np.int8)
+
+
+def lost_tokens(overflowing: Sequence) -> int:
     """Text tokens truncation cut off: the real, non-special tokens of the overflowing parts
     (each part carries its own special tokens, and the last one may be padded)."""
     return sum(
         sum(1 for special, real in zip(part.special_tokens_mask, part.attention_mask) if real and not special)
-        for part in encoding.overflowing
+        for part in overflowing
     )

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from maskcli.batches import prefetched, SkipLog, batch_records
+from maskcli.batches import SkipLog, interpreted, prefetched, rows_of, tokenized
 from maskcli.check.config import CheckConfig
 from maskcli.check.registry import select_checks
 from maskcli.check.rows import Context, RowAudit, pretokenized_row, tokenized_rows
@@ -205,10 +205,13 @@ def audit_records(
     """Check ``(source, record)`` pairs (records as read from a file: dicts or strings)."""
     audit = Audit.start(ctx, config)
     log = log if log is not None else SkipLog(skip=config.on_error == "skip")
-    batches = batch_records(records, tok, tokenize_settings(resolved), field_name=config.field,
-                            batch_size=chunk_rows(config.batch_size), log=log, strict=False)
-    for batch in prefetched(batches):
-        audit.update(batch.rows)
+    groups = interpreted(records, tok, field_name=config.field, batch_size=chunk_rows(config.batch_size), log=log,
+                         strict=False)
+    # a pipeline: one thread reads and interprets chunk N+2, one runs the Rust tokenizer on
+    # chunk N+1 (it releases the GIL), and this one makes and checks the rows of chunk N
+    settings = tokenize_settings(resolved)
+    for encoded in prefetched(tokenized(tok, settings, items) for items in prefetched(groups)):
+        audit.update(rows_of(tok, encoded, special_tokens_mask=False).rows)
     audit.skip_log(log)
     return audit
 
