@@ -117,11 +117,10 @@ def state_grid_lines(
     width = lw + (stop - start) * style.cell_width
     digits = len(str(max(stop - 1, 0)))
     lines = [Text(title.ljust(width), style="bold")]
+    numbers = [str(k).rjust(digits) for k in range(start, stop)]
     for place in range(digits):
         header = Text(" " * lw)
-        for k in range(start, stop):
-            number = str(k).rjust(digits)
-            header.append(number[place].ljust(style.cell_width), style="bright_black")
+        header.append("".join(n[place].ljust(style.cell_width) for n in numbers), style="bright_black")
         lines.append(header)
     for i in shown:
         q, marker = rows[i], markers[i]
@@ -129,8 +128,12 @@ def state_grid_lines(
         if tag:
             line.append(" " + row_tag(labels, q, tag))
         line.append(f"{marker} ", style="bold yellow" if marker != " " else "")
-        for state in states[i, start - offset:stop - offset]:
-            line.append(glyphs[state].ljust(style.cell_width), style=styles[state])
+        cells = states[i, start - offset:stop - offset]
+        bounds = [0, *(np.flatnonzero(np.diff(cells)) + 1).tolist(), len(cells)]
+        for begin, end in zip(bounds, bounds[1:]):  # one span per run of equal cells: fast to print
+            if end > begin:
+                state = cells[begin]
+                line.append(glyphs[state].ljust(style.cell_width) * (end - begin), style=styles[state])
         lines.append(line)
     return lines
 
