@@ -230,7 +230,7 @@ def test_png_panels_carry_token_labels_on_both_axes():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from maskcli.cli.show import batch_panels
+    from maskcli.render.pictures import batch_panels
     from maskcli.kinds import parse_spec
     from maskcli.mask_request import MaskRequest
     from maskcli.records import Row, Source

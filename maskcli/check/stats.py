@@ -20,7 +20,6 @@ for 20 real tokens (33% waste); length-grouped 2*3 + 2*8 = 22 (9% waste); packin
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np

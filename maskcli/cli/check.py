@@ -13,7 +13,7 @@ import typer
 
 from maskcli.cli.common import EXIT_FAILED, EXIT_OK, handles_input_errors
 from maskcli.check.formats import ReportFormat
-from maskcli.cli.show import OnError, PadTokenOpt, Padding, Side, TokenizerOpt
+from maskcli.cli.options import OnError, PadTokenOpt, Padding, Side, TokenizerOpt
 from maskcli.errors import InputError
 
 if TYPE_CHECKING:

@@ -7,13 +7,13 @@ import itertools
 import json
 import sys
 from collections.abc import Iterable, Iterator
-from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NamedTuple, Optional
 
 import typer
 
 from maskcli.cli.common import handles_input_errors, parse_range, stderr_console, stdout_console
+from maskcli.cli.options import OnError, Padding, PadTokenOpt, Side, TokenizerOpt
 from maskcli.cli.mask_options import (
     AsOpt,
     BlockIdsOpt,
@@ -37,6 +37,7 @@ from maskcli.errors import InputError
 
 if TYPE_CHECKING:
     from maskcli.batches import Batch, Selection
+    from maskcli.render.pictures import Pictures
     from maskcli.mask_request import MaskRequest
     from maskcli.tokenizer import TokenizerHandle
 
@@ -65,31 +66,6 @@ Mask kinds (--mask; all of them: maskcli masks):
 """
 
 
-class Padding(str, Enum):
-    longest = "longest"
-    max_length = "max_length"
-    none = "none"
-
-
-class Side(str, Enum):
-    left = "left"
-    right = "right"
-
-
-TokenizerOpt = Annotated[
-    str,
-    typer.Option(
-        "--tokenizer",
-        "-t",
-        help="Built-in `gpt2`, a tokenizer.json, a local tokenizer directory, or a hub id (local cache).",
-    ),
-]
-PadTokenOpt = Annotated[
-    Optional[str],
-    typer.Option(help="Pad token to use: a token string, or eos / bos / unk for that special token."),
-]
-
-
 def read_texts(texts: list[str]) -> list[str]:
     """TEXT arguments, with ``-`` replaced by stdin's lines."""
     result: list[str] = []
@@ -113,22 +89,6 @@ class GridOptions(NamedTuple):
     compact: bool
     block_size: int | None
     layers: int | None = None
-
-
-class Pictures(NamedTuple):
-    """``--svg``, ``--html`` and ``--png``: files of the grids show draws."""
-
-    svg: Path | None = None
-    html: Path | None = None
-    png: Path | None = None
-
-    def __bool__(self) -> bool:
-        return any(self)
-
-
-class OnError(str, Enum):
-    fail = "fail"
-    skip = "skip"
 
 
 @handles_input_errors
@@ -192,6 +152,7 @@ def show(
     from maskcli.batches import SkipLog, make_batch, read_batches
     from maskcli.cli.mask_options import mask_request, mlm_options
     from maskcli.encoding import EncodeSettings
+    from maskcli.render.pictures import Pictures
     from maskcli.tokenizer import load_tokenizer
 
     if texts and files:
@@ -256,10 +217,7 @@ def check_drawing(request: "MaskRequest", layers: int | None, block_size: int | 
             raise InputError("--block-size tiles square masks; not with --q-offset")
     if pictures and data_out:
         raise InputError("--svg / --html / --png draw the grids; not with --json or -o")
-    if pictures.png:
-        from maskcli.render.png import load_pyplot
-
-        load_pyplot()  # a missing matplotlib fails before anything is printed
+    pictures.check()
 
 
 def masked_for_mlm(tok: "TokenizerHandle", batches: "Iterable[Batch]", mlm) -> "Iterator[Batch]":
@@ -292,7 +250,7 @@ def emit_batches(
     matrices: bool,
     view: GridOptions,
     titled: bool,
-    pictures: Pictures = Pictures(),
+    pictures: "Pictures",
 ) -> None:
     """Stream batches out: JSON Lines to stdout and/or FILE (``.npz``: arrays), or grids (and pictures of them)."""
     from maskcli.cli.mask_options import wants_grids, write_npz
@@ -321,8 +279,11 @@ def emit_batches(
             return
     from maskcli.render.batch import View, render_batch, render_header
 
+    from maskcli.render.blocks import render_rows_blocks
+    from maskcli.render.pictures import batch_panels, mask_caption
+
     console = stdout_console()
-    console.record = bool(pictures.svg or pictures.html)
+    pictures.record(console)
     stream = iter(batches)
     first = next(stream, None)  # read before printing anything: a bad first record prints nothing
     render_header(console, tok)
@@ -332,78 +293,12 @@ def emit_batches(
     for number, batch in enumerate(itertools.chain([first] if first else [], stream)):
         title = f"batch {number} · {batch.location} · {', '.join(batch.shapes)}" if titled else ""
         if view.block_size is not None:
-            render_block_view(console, tok, batch.rows, request, view, title)
+            render_rows_blocks(console, tok, batch.rows, request, view.block_size, view.token_range, view.compact, title)
         else:
             render_batch(console, tok, batch.rows, grid_view, title=title)
         if pictures.png:
             panels += batch_panels(tok, batch.rows, request)
-    write_pictures(console, pictures, panels, request, view)
-
-
-def batch_panels(tok: "TokenizerHandle", rows, request: "MaskRequest") -> list:
-    """Every grid of the batch as a panel titled ``sequence i · MASK`` (for ``--png``)."""
-    import dataclasses
-
-    from maskcli.mask_request import row_panels
-
-    return [dataclasses.replace(panel, title=f"sequence {index} · {panel.title}")
-            for index, row in enumerate(rows)
-            for panel in row_panels(row, request, [str(t) for t in tok.tokens(row.input_ids)])]
-
-
-def write_pictures(console, pictures: Pictures, panels: list, request: "MaskRequest", view: GridOptions) -> None:
-    from maskcli.output import write_atomic
-
-    if pictures.svg:
-        write_atomic(pictures.svg, console.export_svg(title="maskcli show", clear=False))
-    if pictures.html:
-        write_atomic(pictures.html, console.export_html(clear=False))
-    if pictures.png:
-        from maskcli.render.png import png_bytes
-
-        write_atomic(pictures.png, png_bytes(panels, picture_caption(request), view.token_range, view.block_size))
-
-
-def picture_caption(request: "MaskRequest") -> str:
-    from maskcli.specs import ATTEND_CONVENTION
-
-    by_kind: dict = {}
-    for spec in request.all_specs:
-        by_kind.setdefault(spec.kind, []).append(spec.text)
-    lines = [f"{', '.join(texts)}: {kind.reading} ({kind.reference})" for kind, texts in by_kind.items()]
-    if not lines:
-        lines = ["padding, causal and combined (causal AND padding) masks, as transformers create_causal_mask builds them"]
-    return "\n".join([*lines, f"rows = queries, columns = keys; convention: {ATTEND_CONVENTION}"])
-
-
-def render_block_view(console, tok: "TokenizerHandle", rows, request: "MaskRequest", view: GridOptions, title: str) -> None:
-    """``--block-size``: each row's masks (the combined one without --mask) as tiles, from key
-    intervals where the kind has them, so 32k tokens never build an L x L matrix."""
-    from rich.text import Text
-
-    from maskcli.mask_request import row_panels
-    from maskcli.render.batch import ascii_only
-    from maskcli.render.blocks import block_legend, block_lines, panel_blocks, token_window
-    from maskcli.render.grids import GridStyle, grid_lines
-
-    plain = ascii_only(console)
-    console.print(block_legend(plain), style="bright_black")
-    if title:
-        console.print(title, style="bold")
-    for index, row in enumerate(rows):
-        console.print()
-        console.print(Text(f"sequence {index}", style="bold")
-                      + Text(f" · {len(row)} tokens, {row.num_tokens} real", style="bright_black"))
-        for panel in row_panels(row, request, [str(t) for t in tok.tokens(row.input_ids)], defaults=("combined",)):
-            window = token_window(panel.length, view.token_range)
-            if window[1] - window[0] > view.block_size:
-                lines = block_lines(panel.title, panel_blocks(panel, window, view.block_size), console.width, plain, window[0])
-            else:
-                style = GridStyle(compact=view.compact, ascii=plain)
-                lines = grid_lines(panel.title, panel.window(*window), panel.valid[window[0]:window[1]], window, style,
-                                   offset=window[0])
-            for line in lines:
-                console.print(line, no_wrap=True, overflow="crop", crop=True)
+    pictures.write(console, "maskcli show", lambda: panels, mask_caption(request), view.token_range, view.block_size)
 
 
 def with_progress(batches: "Iterable[Batch]", show: bool) -> "Iterator[Batch]":

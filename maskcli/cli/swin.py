@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -40,57 +39,19 @@ def swin(
     html: HtmlOpt = None,
     png: PngOpt = None,
 ) -> None:
-    from maskcli.classic.swin import swin_shifted
+    from maskcli.classic.swin import CONVENTION, REFERENCE, swin_shifted
+    from maskcli.render.pictures import Pictures
 
     shown = swin_shifted(image[0], image[1], window, shift)
-    if png:
-        from maskcli.render.png import load_pyplot
-
-        load_pyplot()  # a missing matplotlib fails before anything is printed
+    pictures = Pictures(svg, html, png)
+    pictures.check()
     if as_json:
         sys.stdout.write(json.dumps(shown.describe()) + "\n")
         return
+    from maskcli.render.swin import render_swin
+
     console = stdout_console()
-    console.record = bool(svg or html)
+    pictures.record(console)
     render_swin(console, shown, windows)
-    write_pictures(console, shown, windows, svg, html, png)
-
-
-def render_swin(console, shown, windows: int) -> None:
-    from rich.text import Text
-
-    from maskcli.classic.swin import CONVENTION, REFERENCE
-    from maskcli.render.batch import ascii_only
-    from maskcli.render.grids import GridStyle, grid_lines, legend
-
-    style = GridStyle(ascii=ascii_only(console))
-    console.print(Text("swin", style="bold") + Text(f" · {shown.summary}"))
-    console.print(Text(f"reference: {REFERENCE}\nconvention: {CONVENTION}", style="bright_black"))
-    console.print(Text(legend(style), style="bright_black"))
-    console.print(Text("region ids after the shift:", style="bright_black"))
-    for row in shown.region_ids:
-        console.print(Text("  " + " ".join(str(v) for v in row), style="bright_black"))
-    for w in shown.shown(windows):
-        panel = shown.panel(w)
-        console.print()
-        for line in grid_lines(panel.title, panel.mask, panel.valid, (0, panel.length), style, labels=panel.labels):
-            console.print(line, no_wrap=True, overflow="crop", crop=True)
-        console.print(Text(f"window {w} as Swin adds it to the scores:", style="bright_black"))
-        for row in shown.masks[w]:
-            console.print(Text("  " + " ".join(f"{v:g}".rjust(4) for v in row), style="bright_black"))
-
-
-def write_pictures(console, shown, windows: int, svg: Optional[Path], html: Optional[Path], png: Optional[Path]) -> None:
-    from maskcli.classic.swin import CONVENTION, REFERENCE
-    from maskcli.output import write_atomic
-
-    if svg:
-        write_atomic(svg, console.export_svg(title="maskcli swin", clear=False))
-    if html:
-        write_atomic(html, console.export_html(clear=False))
-    if png:
-        from maskcli.render.png import png_bytes
-
-        panels = [shown.panel(w) for w in shown.shown(windows)]
-        caption = f"swin: {shown.summary}\nreference: {REFERENCE}\nconvention: {CONVENTION}"
-        write_atomic(png, png_bytes(panels, caption, None, None))
+    caption = f"swin: {shown.summary}\nreference: {REFERENCE}\nconvention: {CONVENTION}"
+    pictures.write(console, "maskcli swin", lambda: [shown.panel(w) for w in shown.shown(windows)], caption)

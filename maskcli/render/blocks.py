@@ -7,6 +7,9 @@ sparsity figure stay those of ``--block-size``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
 from rich.text import Text
 
@@ -83,3 +86,33 @@ def token_window(length: int, token_range: tuple[int, int | None] | None) -> tup
     start, stop = token_range
     stop = length if stop is None else min(stop, length)
     return min(start, stop), stop
+
+
+def render_rows_blocks(
+    console: Any, tok: Any, rows: Sequence[Any], request: Any, block_size: int,
+    token_range: tuple[int, int | None] | None, compact: bool, title: str,
+) -> None:
+    """``--block-size``: each row's masks (the combined one without --mask) as tiles, from key
+    intervals where the kind has them, so 32k tokens never build an L x L matrix."""
+    from maskcli.mask_request import row_panels
+    from maskcli.render.batch import ascii_only
+    from maskcli.render.grids import GridStyle, grid_lines
+
+    plain = ascii_only(console)
+    console.print(block_legend(plain), style="bright_black")
+    if title:
+        console.print(title, style="bold")
+    for index, row in enumerate(rows):
+        console.print()
+        console.print(Text(f"sequence {index}", style="bold")
+                      + Text(f" · {len(row)} tokens, {row.num_tokens} real", style="bright_black"))
+        for panel in row_panels(row, request, [str(t) for t in tok.tokens(row.input_ids)], defaults=("combined",)):
+            window = token_window(panel.length, token_range)
+            if window[1] - window[0] > block_size:
+                lines = block_lines(panel.title, panel_blocks(panel, window, block_size), console.width, plain, window[0])
+            else:
+                style = GridStyle(compact=compact, ascii=plain)
+                lines = grid_lines(panel.title, panel.window(*window), panel.valid[window[0]:window[1]], window, style,
+                                   offset=window[0])
+            for line in lines:
+                console.print(line, no_wrap=True, overflow="crop", crop=True)

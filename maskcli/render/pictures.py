@@ -1,0 +1,75 @@
+"""``--svg``, ``--html`` and ``--png``: files of the grids a command draws.
+
+SVG and HTML are rich's recording of exactly what the terminal showed; PNG draws each grid
+(a :class:`~maskcli.panels.Panel`) as a heatmap with token labels (matplotlib, optional).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from maskcli.output import write_atomic
+
+
+class Pictures(NamedTuple):
+    svg: Path | None = None
+    html: Path | None = None
+    png: Path | None = None
+
+    def __bool__(self) -> bool:
+        return any(self)
+
+    def check(self) -> None:
+        """Before anything is printed: a missing matplotlib fails now, with one line."""
+        if self.png:
+            from maskcli.render.png import load_pyplot
+
+            load_pyplot()
+
+    def record(self, console: Any) -> None:
+        console.record = bool(self.svg or self.html)
+
+    def write(
+        self,
+        console: Any,
+        title: str,
+        panels: Callable[[], Sequence[Any]],
+        caption: str,
+        token_range: tuple[int, int | None] | None = None,
+        block_size: int | None = None,
+    ) -> None:
+        """Write every requested file atomically; ``panels`` is only called for PNG."""
+        if self.svg:
+            write_atomic(self.svg, console.export_svg(title=title, clear=False))
+        if self.html:
+            write_atomic(self.html, console.export_html(clear=False))
+        if self.png:
+            from maskcli.render.png import png_bytes
+
+            write_atomic(self.png, png_bytes(list(panels()), caption, token_range, block_size))
+
+
+def batch_panels(tok: Any, rows: Sequence[Any], request: Any) -> list:
+    """Every grid of a batch as a panel titled ``sequence i · MASK`` (for ``--png``)."""
+    import dataclasses
+
+    from maskcli.mask_request import row_panels
+
+    return [dataclasses.replace(panel, title=f"sequence {index} · {panel.title}")
+            for index, row in enumerate(rows)
+            for panel in row_panels(row, request, [str(t) for t in tok.tokens(row.input_ids)])]
+
+
+def mask_caption(request: Any) -> str:
+    """What the pictured masks are: each kind's reading and reference, and the convention."""
+    from maskcli.specs import ATTEND_CONVENTION
+
+    by_kind: dict = {}
+    for spec in request.all_specs:
+        by_kind.setdefault(spec.kind, []).append(spec.text)
+    lines = [f"{', '.join(texts)}: {kind.reading} ({kind.reference})" for kind, texts in by_kind.items()]
+    if not lines:
+        lines = ["padding, causal and combined (causal AND padding) masks, as transformers create_causal_mask builds them"]
+    return "\n".join([*lines, f"rows = queries, columns = keys; convention: {ATTEND_CONVENTION}"])
