@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from maskcli.batches import Selection, SkipLog, selected_records
@@ -20,16 +20,33 @@ from maskcli.errors import InputError
 from maskcli.tokenizer import TokenizerHandle, load_tokenizer
 
 
-def run_check(paths: Sequence[str], tok: TokenizerHandle, config: CheckConfig) -> Audit:
-    """Read ``paths`` and audit every record (``config.num_proc`` processes)."""
+def run_check(
+    paths: Sequence[str], tok: TokenizerHandle, config: CheckConfig, progress: Callable[[int], None] | None = None
+) -> Audit:
+    """Read ``paths`` and audit every record (``config.num_proc`` processes).
+
+    ``progress(n)`` is told the number of records read so far, every thousand records.
+    """
     ctx, resolved = make_context(tok, config)
     log = SkipLog(skip=config.on_error == "skip")
     records = selected_records(paths, config.input_format, Selection(), log)
+    if progress is not None:
+        records = counted(records, progress)
     if config.num_proc == 1:
         return audit_records(records, tok, config, ctx, resolved, log)
     audit = _in_workers(records, config)
     audit.skip_log(log)
     return audit
+
+
+def counted(items: Iterable[Any], report: Callable[[int], None], every: int = 1000) -> Iterator[Any]:
+    """``items`` unchanged, telling ``report`` how many have passed every ``every`` items and at the end."""
+    done = 0
+    for done, item in enumerate(items, start=1):
+        yield item
+        if done % every == 0:
+            report(done)
+    report(done)
 
 
 def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:

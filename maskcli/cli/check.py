@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from maskcli.cli.common import EXIT_FAILED, EXIT_OK, handles_input_errors
+from maskcli.cli.common import EXIT_FAILED, EXIT_OK, handles_input_errors, progress_on_stderr
 from maskcli.check.formats import ReportFormat
 from maskcli.cli.options import OnError, PadTokenOpt, Padding, Side, TokenizerOpt
 from maskcli.errors import InputError
@@ -113,7 +113,9 @@ def check(
             raise InputError("no input: pass PATH arguments or pipe records into stdin")
         paths = ["-"]
     tok = load_tokenizer(settings.tokenizer, pad_token=settings.pad_token)
-    report = build_report(run_check(paths, tok, settings), tok, settings, paths)
+    with progress_on_stderr("records") as progress:
+        audit = run_check(paths, tok, settings, progress)
+    report = build_report(audit, tok, settings, paths)
     formatter = formatters()[ReportFormat(settings.format)]
     if output_file is not None:
         write_atomic(output_file, formatter(report, False))

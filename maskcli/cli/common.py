@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import typer
@@ -79,3 +80,18 @@ def parse_range(value: str | None, option: str = "--range") -> tuple[int, int | 
     if lo < 0 or (hi is not None and hi <= lo):
         raise InputError(f"{option} {value}: need 0 <= A < B")
     return lo, hi
+
+
+@contextlib.contextmanager
+def progress_on_stderr(unit: str = "rows") -> Iterator[Callable[[int], None] | None]:
+    """A counter on stderr for long work, only when stderr is a terminal: yields ``report(n)``
+    (``None`` otherwise, so pipes and CI logs stay clean)."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(SpinnerColumn(), TextColumn(f"{{task.completed:,}} {unit}"), TimeElapsedColumn(),
+                  console=stderr_console(), transient=True) as progress:
+        task = progress.add_task(unit, total=None)
+        yield lambda done: progress.update(task, completed=done)

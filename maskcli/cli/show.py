@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, NamedTuple, Optional
 
 import typer
 
-from maskcli.cli.common import handles_input_errors, parse_range, stderr_console, stdout_console
+from maskcli.cli.common import handles_input_errors, parse_range, progress_on_stderr, stdout_console
 from maskcli.cli.options import OnError, Padding, PadTokenOpt, Side, TokenizerOpt
 from maskcli.cli.mask_options import (
     AsOpt,
@@ -302,15 +302,14 @@ def emit_batches(
 
 
 def with_progress(batches: "Iterable[Batch]", show: bool) -> "Iterator[Batch]":
-    """Count rows on stderr while batches stream, only when stderr is a terminal."""
-    if not (show and sys.stderr.isatty()):
+    """Count rows on stderr while batches stream (only when stderr is a terminal)."""
+    if not show:
         yield from batches
         return
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    with Progress(SpinnerColumn(), TextColumn("{task.completed} rows"), TimeElapsedColumn(),
-                  console=stderr_console(), transient=True) as progress:
-        task = progress.add_task("rows", total=None)
+    with progress_on_stderr() as report:
+        done = 0
         for batch in batches:
             yield batch
-            progress.advance(task, len(batch.rows))
+            done += len(batch.rows)
+            if report:
+                report(done)
