@@ -205,21 +205,27 @@ def _from_tokenizer_json(path: Path) -> TokenizerHandle:
     )
 
 
+LOCAL_HINT = "point -t at a local directory with tokenizer.json and tokenizer_config.json, or at a tokenizer.json file"
+
+
 def _from_transformers(spec: str, where: str) -> TokenizerHandle:
     """A local directory or hub id, loaded by transformers' ``AutoTokenizer`` (no remote code).
 
-    A hub id is looked up in the local cache first; the network is tried only when the hub
-    answers a quick connection probe, so an unreachable hub fails in seconds, not minutes of
-    retries.
+    A hub id not in the local cache, with the hub offline or out of reach (a 3 s connection
+    probe), fails at once, before transformers is even imported; otherwise the cache is tried
+    first and the network only when the hub answers.
     """
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("HF_HUB_VERBOSITY", "error")
+    is_hub = where.startswith("hub")
+    if is_hub and not _in_hub_cache(spec):
+        reason = "HF_HUB_OFFLINE is set" if _hub_offline() else _hub_unreachable()
+        if reason:
+            raise _unreachable(spec, reason)
     try:
         from transformers import AutoTokenizer
     except ImportError as exc:
         raise InputError(f"loading {where} needs transformers: pip install transformers") from exc
-    hint = "point -t at a local directory with tokenizer.json and tokenizer_config.json, or at a tokenizer.json file"
-    is_hub = where.startswith("hub")
     try:
         try:
             hf = AutoTokenizer.from_pretrained(spec, trust_remote_code=False, local_files_only=is_hub)
@@ -228,16 +234,12 @@ def _from_transformers(spec: str, where: str) -> TokenizerHandle:
                 raise
             reason = _hub_unreachable()
             if reason:
-                raise InputError(
-                    f"cannot load tokenizer {spec!r}: not a local path, not in the local Hugging Face cache, "
-                    f"and the hub is unreachable ({reason}); {hint}"
-                ) from None
+                raise _unreachable(spec, reason) from None
             hf = AutoTokenizer.from_pretrained(spec, trust_remote_code=False)
-    except InputError:
-        raise
     except (OSError, ValueError, KeyError) as exc:
-        source = f"tokenizer {spec!r}: not a local path, and neither the Hugging Face Hub nor its local cache had it" if is_hub else f"tokenizer from {where}"
-        raise InputError(f"cannot load {source} ({_first_line(exc)}); {hint}") from None
+        source = (f"tokenizer {spec!r}: not a local path, and neither the Hugging Face Hub nor its local cache had it"
+                  if is_hub else f"tokenizer from {where}")
+        raise InputError(f"cannot load {source} ({_first_line(exc)}); {LOCAL_HINT}") from None
     backend = getattr(hf, "backend_tokenizer", None)
     if backend is None:
         raise InputError(
@@ -245,6 +247,20 @@ def _from_transformers(spec: str, where: str) -> TokenizerHandle:
             "maskcli needs a tokenizer.json"
         )
     return handle_from_transformers(hf, name=spec)
+
+
+def _unreachable(spec: str, reason: str) -> InputError:
+    return InputError(
+        f"cannot load tokenizer {spec!r}: not a local path, not in the local Hugging Face cache, "
+        f"and the hub is unreachable ({reason}); {LOCAL_HINT}"
+    )
+
+
+def _in_hub_cache(repo_id: str) -> bool:
+    """Whether the local Hugging Face cache has any snapshot of ``repo_id`` (a cheap look)."""
+    from huggingface_hub.constants import HF_HUB_CACHE
+
+    return (Path(HF_HUB_CACHE) / ("models--" + repo_id.replace("/", "--"))).is_dir()
 
 
 def _hub_offline() -> bool:

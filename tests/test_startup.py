@@ -1,6 +1,7 @@
 """Start-up cost: --help and the built-in tokenizer path never import transformers."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -65,3 +66,31 @@ def test_usage_errors_are_one_line_from_the_console_script():
         assert result.stdout == ""
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("Error: ") and message in lines[0]
+
+
+def test_hub_id_out_of_reach_fails_before_importing_transformers():
+    probe = PROBE.format(args=["show", "Hi", "-t", "someorg/not-cached"])
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert "Error: cannot load tokenizer 'someorg/not-cached'" in result.stderr
+    assert "HF_HUB_OFFLINE is set" in result.stderr and "local directory" in result.stderr
+    assert result.stderr.strip().splitlines()[-1] == "HEAVY="
+
+
+def test_hub_id_in_the_local_cache_is_used_offline(tmp_path, tokenizer_dirs):
+    """The Hugging Face cache layout: models--ORG--NAME/refs/main, snapshots/HASH/, .no_exist/HASH/."""
+    import shutil
+
+    repo = tmp_path / "hub" / "models--someorg--tiny-bert"
+    commit = "0" * 40
+    shutil.copytree(tokenizer_dirs["bert_like"], repo / "snapshots" / commit)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(commit)
+    (repo / ".no_exist" / commit).mkdir(parents=True)
+    (repo / ".no_exist" / commit / "config.json").touch()  # a tokenizer-only repo: the cache records the miss
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": str(tmp_path / "hub")}
+    result = subprocess.run([sys.executable, "-m", "maskcli", "show", "the cat", "-t", "someorg/tiny-bert", "--json"],
+                            capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
+    seq = json.loads(result.stdout)["sequences"][0]
+    assert seq["tokens"][0] == "[CLS]" and seq["tokens"][-1] == "[SEP]"
