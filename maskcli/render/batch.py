@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from maskcli.document import sequence_masks
@@ -35,26 +34,23 @@ class View:
     layers: int | None = None  # --layers K: each mask's reach after K layers beside it
 
 
-def token_table(seq: Row, facts: RowFacts, window: tuple[int, int]) -> Table:
+def token_table(seq: Row, facts: RowFacts, window: tuple[int, int]) -> Text:
     """Index, token, id and kind, plus label / position / document columns when the row has them."""
-    table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
-    table.add_column("#", justify="right", style="bright_black")
-    table.add_column("token", no_wrap=True, overflow="ellipsis", max_width=32)
-    table.add_column("id", justify="right")
+    columns = [("#", "right"), ("token", "left"), ("id", "right")]
     extra = []
     if seq.labels is not None and facts.trained is not None:
-        table.add_column("label", justify="right")
+        columns.append(("label", "right"))
         extra.append(lambda i: Text(str(seq.labels[i]), style="bold green") if facts.trained[i]
                      else Text("-100", style="bright_black"))
     if facts.position_ids is not None and len(facts.position_ids) == len(seq):
-        table.add_column("pos*" if facts.positions_derived else "pos", justify="right")
-        extra.append(lambda i: str(facts.position_ids[i]))
+        columns.append(("pos*" if facts.positions_derived else "pos", "right"))
+        extra.append(lambda i: Text(str(facts.position_ids[i])))
     if facts.documents is not None:
-        table.add_column("doc", justify="right")
+        columns.append(("doc", "right"))
         extra.append(lambda i: Text(str(facts.documents[i]), style="magenta"))
-    table.add_column("", no_wrap=True)
-    start, stop = window
-    for i in range(start, stop):
+    columns.append(("", "left"))
+    rows = []
+    for i in range(*window):
         token = facts.tokens[i]
         if not seq.attention_mask[i]:
             kind = Text("pad", style="red")
@@ -68,9 +64,39 @@ def token_table(seq: Row, facts: RowFacts, window: tuple[int, int]) -> Table:
             kind.append(" masked real token!", style="bold yellow")
         if facts.disagreement is not None and i in facts.disagreement.attended_pad:
             kind.append(" attended pad!", style="bold yellow")
-        label = Text("<not in vocabulary>", style="bold red") if token is None else printable(token)
-        table.add_row(str(i), label, str(int(seq.input_ids[i])), *(cell(i) for cell in extra), kind)
-    return table
+        label = Text("<not in vocabulary>", style="bold red") if token is None else Text(printable(token))
+        label.truncate(TOKEN_WIDTH, overflow="ellipsis")
+        rows.append([Text(str(i), style="bright_black"), label, Text(str(int(seq.input_ids[i]))),
+                     *(cell(i) for cell in extra), kind])
+    return aligned(columns, rows)
+
+
+TOKEN_WIDTH = 32
+
+
+def aligned(columns: list[tuple[str, str]], rows: list[list[Text]], gap: int = 2) -> Text:
+    """A borderless table as one Text: bold headers, each column padded to its widest cell.
+
+    Much cheaper to print than a rich ``Table`` (one render for the whole table), which matters
+    when a file of many rows is shown.
+    """
+    cells = [[Text(title, style="bold") for title, _ in columns], *rows]
+    widths = [max(row[j].cell_len for row in cells) for j in range(len(columns))]
+    lines = []
+    for row in cells:
+        line = Text()
+        for j, (cell, width, (_, justify)) in enumerate(zip(row, widths, columns)):
+            if j:
+                line.append(" " * gap)
+            room = " " * (width - cell.cell_len)
+            if justify == "right":
+                line.append(room)
+            line.append_text(cell)
+            if justify != "right":
+                line.append(room)
+        line.rstrip()
+        lines.append(line)
+    return Text("\n").join(lines)
 
 
 def row_notes(seq: Row, facts: RowFacts, tok_has_no_pad: bool) -> list[Text]:
@@ -142,8 +168,7 @@ def render_sequence(
     width = grid_width(*window, style)
     fits = len(grids) * width + 3 * (len(grids) - 1) <= console.width
     lines = side_by_side(grids) if fits else [line for g in grids for line in g + [Text()]]
-    for line in lines:
-        console.print(line, no_wrap=True, overflow="crop", crop=True)
+    console.print(Text("\n").join(lines), no_wrap=True, overflow="crop", crop=True)  # one render, not one per line
     for note in notes + row_notes(seq, facts, tok.pad_token_id is None):
         console.print(note)
 

@@ -114,5 +114,4 @@ def render_rows_blocks(
                 style = GridStyle(compact=compact, ascii=plain)
                 lines = grid_lines(panel.title, panel.window(*window), panel.valid[window[0]:window[1]], window, style,
                                    offset=window[0])
-            for line in lines:
-                console.print(line, no_wrap=True, overflow="crop", crop=True)
+            console.print(Text("\n").join(lines), no_wrap=True, overflow="crop", crop=True)
