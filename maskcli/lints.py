@@ -6,6 +6,9 @@ Each lint has a stable code:
 - ``packing-ignored``: ``position_ids`` restart (packed documents) but an all-ones 2-D
   ``attention_mask`` is given; transformers detects packing only when the mask is None, so every
   document attends across the others.
+- ``flash-packing-differs``: flash-attn (``prepare_fa_kwargs_from_position_ids``) starts a sequence
+  wherever ``position_ids`` equal their minimum, sdpa/eager wherever they do not go up by one; for
+  these ``position_ids`` the two implementations see different documents.
 - ``segment-ids``: values > 1 in the 2-D ``attention_mask``; transformers casts it to bool, so the
   segments collapse into one.
 - ``window-no-effect``: the window covers the whole row; the mask is just causal (or full).
@@ -20,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from maskcli.kinds import MaskSpec, RowContext
-from maskcli.packing import from_position_ids
+from maskcli.packing import flash_cu_seqlens, from_position_ids
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,16 @@ def row_lints(attention_mask: np.ndarray, position_ids: np.ndarray | None, given
             f"attention_mask holds values {sorted(set(am[am > 1].tolist()))} > 1: transformers casts it to bool, "
             "so segment ids collapse and segments attend to each other",
         ))
+    if position_ids is not None and len(position_ids):
+        documents = from_position_ids(position_ids).documents
+        sdpa = [0, *(np.flatnonzero(np.diff(documents)) + 1).tolist(), len(documents)]
+        flash = flash_cu_seqlens(position_ids)
+        if flash != sdpa:
+            found.append(Lint(
+                "flash-packing-differs",
+                f"flash-attn cuts these position_ids into sequences at {flash}, sdpa/eager at {sdpa}: "
+                "the attention implementations see different documents",
+            ))
     if position_ids is not None and given_attention_mask and len(am) and (am != 0).all():
         documents = int(from_position_ids(position_ids).documents[-1]) + 1
         if documents > 1:

@@ -185,3 +185,15 @@ def test_packed_never_crosses_documents(lengths, kind):
     mask = build_mask(parse_spec(f"{kind}+packed"), RowContext(np.ones(total, int), packing=pk))
     assert not (mask & (pk.documents[:, None] != pk.documents[None, :])).any()
 
+
+
+def test_flash_packing_differs_lint():
+    from maskcli.lints import row_lints
+
+    ones = np.ones(6, dtype=int)
+    agree = row_lints(ones, np.array([0, 1, 2, 0, 1, 0]), given_attention_mask=False)
+    assert [lint.code for lint in agree] == []  # mask-semantics' example: both read [0, 3, 5, 6]
+    # a document that does not start at 0 (a packed row cut mid-document): flash misses the first start
+    differ = row_lints(ones, np.array([4, 5, 0, 1, 2, 3]), given_attention_mask=False)
+    assert [lint.code for lint in differ] == ["flash-packing-differs"]
+    assert "[2, 6]" in differ[0].message and "[0, 2, 6]" in differ[0].message
