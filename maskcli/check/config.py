@@ -21,13 +21,18 @@ whose top level (or ``[tool.maskcli]``) holds the keys.
 from __future__ import annotations
 
 import dataclasses
-import tomllib
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from maskcli.errors import InputError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # the same parser, before it joined the standard library
+    import tomli as tomllib
 
 CHOICES = {
     "padding": ("longest", "max_length", "none"),
