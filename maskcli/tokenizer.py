@@ -97,7 +97,7 @@ def load_tokenizer(spec: str, pad_token: str | None = None) -> TokenizerHandle:
         handle = _from_tokenizer_json(path)
     elif path.is_dir():
         handle = _from_transformers(str(path), where=f"directory {spec}")
-    elif _looks_like_path(spec):
+    elif looks_like_path(spec):
         raise InputError(f"tokenizer path {spec!r} does not exist")
     else:
         handle = _from_transformers(spec, where=f"hub id {spec!r}")
@@ -118,7 +118,7 @@ def with_pad_token(handle: TokenizerHandle, pad_token: str) -> TokenizerHandle:
     return dataclasses.replace(handle, pad_token=token, pad_token_id=token_id)
 
 
-def _looks_like_path(spec: str) -> bool:
+def looks_like_path(spec: str) -> bool:
     """Hub ids are ``name`` or ``org/name``; anything else that does not exist is a missing path."""
     return spec.startswith((".", "/", "~")) or spec.endswith(".json") or spec.count("/") > 1 or "\\" in spec
 
