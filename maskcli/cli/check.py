@@ -118,6 +118,10 @@ def check(
     with progress_on_stderr("records") as progress:
         audit = run_check(paths, tok, settings, progress)
     report = build_report(audit, tok, settings, paths)
+    if not report.summary["rows"]:
+        skipped = report.summary["skipped_rows"]
+        raise InputError("no records checked" + (f": all {skipped} were bad and skipped (first: "
+                                                 f"{report.summary['skipped_first'][0]})" if skipped else ""))
     formatter = formatters()[ReportFormat(settings.format)]
     if output_file is not None:
         write_atomic(output_file, formatter(report, False))
