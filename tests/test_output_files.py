@@ -24,6 +24,15 @@ def data(tmp_path):
     return path
 
 
+def fifo_with_reader(path):
+    """A FIFO at ``path`` and a thread reading it to the end: join the thread, then ``received[0]``."""
+    os.mkfifo(path)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(path.read_bytes()), daemon=True)
+    reader.start()
+    return reader, received
+
+
 def one_error_line(result, *needles):
     assert result.exit_code == 2
     assert result.stdout == ""
@@ -69,10 +78,7 @@ def test_tokenizer_and_config_files_count_as_inputs(cli, data, tmp_path, tokeniz
 
 def test_output_into_a_fifo_is_written_into_not_replaced(cli, data, tmp_path):
     fifo = tmp_path / "out.fifo"
-    os.mkfifo(fifo)
-    received = []
-    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
-    reader.start()
+    reader, received = fifo_with_reader(fifo)
     result = cli("show", "-f", data, "--pad-token", "eos", "-o", fifo, "--no-matrices")
     reader.join(timeout=60)
     assert result.exit_code == 0, result.stderr
@@ -86,10 +92,7 @@ def test_output_into_a_fifo_is_written_into_not_replaced(cli, data, tmp_path):
 
 def test_check_report_into_a_fifo(cli, data, tmp_path):
     fifo = tmp_path / "report.fifo"
-    os.mkfifo(fifo)
-    received = []
-    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
-    reader.start()
+    reader, received = fifo_with_reader(fifo)
     result = cli("check", data, "--pad-token", "eos", "--format", "json", "--output-file", fifo)
     reader.join(timeout=60)
     assert result.exit_code == 0, result.stderr
