@@ -170,18 +170,23 @@ def _delimited(name: str, lines: Iterator[tuple[int, str]], delimiter: str) -> I
         raise InputError(f"{name}: file is empty") from None
     except csv.Error as exc:
         raise InputError(f"{name}:1: bad header ({exc})") from None
+    rows = 0
     while True:
         start = current[0] + 1
         try:
             values = next(reader)
         except StopIteration:
+            if not rows:
+                raise InputError(f"{name}: file is empty (only a header)") from None
             return
         except csv.Error as exc:
+            rows += 1
             source = Source(name, line=start)
             yield source, RowError(source, f"malformed {'TSV' if delimiter == chr(9) else 'CSV'} ({exc})")
             continue
         if not values:
             continue
+        rows += 1
         source = Source(name, line=start)
         if len(values) != len(header):
             yield source, RowError(source, f"{len(values)} columns, but the header has {len(header)}")

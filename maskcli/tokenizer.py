@@ -97,7 +97,7 @@ def load_tokenizer(spec: str, pad_token: str | None = None) -> TokenizerHandle:
         handle = _from_tokenizer_json(path)
     elif path.is_dir():
         handle = _from_transformers(str(path), where=f"directory {spec}")
-    elif _looks_like_path(spec):
+    elif looks_like_path(spec):
         raise InputError(f"tokenizer path {spec!r} does not exist")
     else:
         handle = _from_transformers(spec, where=f"hub id {spec!r}")
@@ -118,7 +118,7 @@ def with_pad_token(handle: TokenizerHandle, pad_token: str) -> TokenizerHandle:
     return dataclasses.replace(handle, pad_token=token, pad_token_id=token_id)
 
 
-def _looks_like_path(spec: str) -> bool:
+def looks_like_path(spec: str) -> bool:
     """Hub ids are ``name`` or ``org/name``; anything else that does not exist is a missing path."""
     return spec.startswith((".", "/", "~")) or spec.endswith(".json") or spec.count("/") > 1 or "\\" in spec
 
@@ -211,7 +211,7 @@ LOCAL_HINT = "point -t at a local directory with tokenizer.json and tokenizer_co
 def _from_transformers(spec: str, where: str) -> TokenizerHandle:
     """A local directory or hub id, loaded by transformers' ``AutoTokenizer`` (no remote code).
 
-    A hub id not in the local cache, with the hub offline or out of reach (a 3 s connection
+    A hub id not in the local cache, with the hub offline or out of reach (a 3 s HTTP
     probe), fails at once, before transformers is even imported; otherwise the cache is tried
     first and the network only when the hub answers.
     """
@@ -268,16 +268,29 @@ def _hub_offline() -> bool:
 
 
 def _hub_unreachable(timeout: float = 3.0) -> str | None:
-    """Why the hub cannot be reached (DNS or TCP within ``timeout``), or None when it answers."""
-    import socket
+    """Why the hub cannot be reached, or None when it answers an HTTP request (any status).
+
+    A server that accepts the connection but never answers counts as unreachable: every
+    socket operation of the probe (connect, send, read) is bounded by ``timeout``, and
+    proxies from the environment are used as huggingface_hub would.
+    """
+    import urllib.error
+    import urllib.request
     from urllib.parse import urlparse
 
-    endpoint = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
-    port = endpoint.port or (443 if endpoint.scheme == "https" else 80)
+    endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co").rstrip("/")
+    host = urlparse(endpoint).hostname or endpoint
     try:
-        socket.create_connection((endpoint.hostname or "huggingface.co", port), timeout=timeout).close()
-    except OSError as exc:
-        return f"{endpoint.hostname}: {exc.strerror or exc}"
+        urllib.request.urlopen(urllib.request.Request(endpoint + "/api/models", method="HEAD"), timeout=timeout).close()
+    except urllib.error.HTTPError:
+        return None
+    except TimeoutError:
+        return f"{host}: no answer within {timeout:g} s"
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        if isinstance(reason, TimeoutError):
+            return f"{host}: no answer within {timeout:g} s"
+        return f"{host}: {getattr(reason, 'strerror', None) or reason}"
     return None
 
 

@@ -21,13 +21,18 @@ whose top level (or ``[tool.maskcli]``) holds the keys.
 from __future__ import annotations
 
 import dataclasses
-import tomllib
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from maskcli.errors import InputError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # the same parser, before it joined the standard library
+    import tomli as tomllib
 
 CHOICES = {
     "padding": ("longest", "max_length", "none"),
@@ -122,7 +127,7 @@ def find_pyproject(start: Path) -> Path | None:
     """The nearest ``pyproject.toml`` with a ``[tool.maskcli]`` table, from ``start`` upwards."""
     for directory in (start, *start.parents):
         candidate = directory / "pyproject.toml"
-        if candidate.is_file() and "maskcli" in _read_toml(candidate).get("tool", {}):
+        if candidate.is_file() and _maskcli_table(candidate, _read_toml(candidate)) is not None:
             return candidate
     return None
 
@@ -135,26 +140,66 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{path}: invalid TOML ({exc})") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 (byte offset {exc.start}); TOML files are UTF-8") from None
+
+
+def _maskcli_table(path: Path, data: dict[str, Any]) -> Any:
+    """``data["tool"]["maskcli"]``, or None when absent; a ``tool`` that is no table is an error."""
+    tool = data.get("tool", {})
+    if not isinstance(tool, dict):
+        raise InputError(f"{path}: 'tool' must be a table ([tool]), not {tool!r}")
+    return tool.get("maskcli")
 
 
 def file_settings(path: Path) -> dict[str, Any]:
     """The settings table of a config file: ``[tool.maskcli]`` if present, else the top level."""
     data = _read_toml(path)
-    table = data.get("tool", {}).get("maskcli")
+    table = _maskcli_table(path, data)
     if table is None:
         if path.name == "pyproject.toml":
             raise InputError(f"{path}: no [tool.maskcli] table")
         table = data
     if not isinstance(table, dict):
-        raise InputError(f"{path}: [tool.maskcli] must be a table")
+        raise InputError(f"{path}: [tool.maskcli] must be a table, not {table!r}")
+    return _relative_to(path.parent, table)
+
+
+def _relative_to(directory: Path, table: dict[str, Any]) -> dict[str, Any]:
+    """A relative ``tokenizer`` path in a config file means relative to that file, not to the
+    current directory (hub ids such as ``org/name`` stay as they are)."""
+    from maskcli.tokenizer import looks_like_path
+
+    value = table.get("tokenizer")
+    if not isinstance(value, str) or value.startswith("~") or Path(value).is_absolute():
+        return table
+    if looks_like_path(value) or (directory / value).exists():
+        return table | {"tokenizer": str(directory / value)}
     return table
+
+
+def _check_is_file(path: Path) -> None:
+    """``--config`` must name a regular file; say what it is otherwise."""
+    import stat
+
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise InputError(f"--config {path}: no such file") from None
+    except OSError as exc:
+        raise InputError(f"--config {path}: cannot read ({exc.strerror or exc})") from None
+    if stat.S_ISDIR(mode):
+        raise InputError(f"--config {path}: is a directory, not a TOML file")
+    if not stat.S_ISREG(mode):
+        kind = "a FIFO" if stat.S_ISFIFO(mode) else "a device or socket"
+        raise InputError(f"--config {path}: is {kind}, not a TOML file")
 
 
 def load_config(flags: Mapping[str, Any], config_file: str | None = None, cwd: Path | None = None) -> CheckConfig:
     """Defaults, then the config file, then the flags that were given (``None`` = not given)."""
     path = Path(config_file) if config_file else find_pyproject(cwd or Path.cwd())
-    if config_file and not path.is_file():
-        raise InputError(f"--config {config_file}: no such file")
+    if config_file:
+        _check_is_file(path)
     config = CheckConfig()
     if path is not None:
         config = dataclasses.replace(config.updated(file_settings(path), str(path)), source=str(path))

@@ -43,9 +43,20 @@ def _where(source: "Source") -> str:
     return where + (f",line={source.line}" if source.line is not None else "")
 
 
+def skipped_note(report: "Report") -> str | None:
+    """``skipped N bad row(s): first; ...`` when ``--on-error skip`` skipped any, else None."""
+    s = report.summary
+    return f"skipped {s['skipped_rows']} bad row(s): " + "; ".join(s["skipped_first"]) if s["skipped_rows"] else None
+
+
 def to_github(report: "Report") -> str:
-    """GitHub workflow commands: ``::error file=PATH,line=N,title=MC004::message``, one per listed row."""
+    """GitHub workflow commands: ``::error file=PATH,line=N,title=MC004::message``, one per listed row;
+    a notice names the config file, a warning counts skipped rows."""
     lines = []
+    if report.config_file:
+        lines.append(f"::notice title=maskcli check::{_escape_data(f'config file {report.config_file}')}")
+    if skipped_note(report):
+        lines.append(f"::warning title=maskcli check::{_escape_data(skipped_note(report))}")
     for finding in report.findings:
         level = "error" if finding.severity.value == "error" else "warning"
         title = f"title={finding.id}"
@@ -59,19 +70,31 @@ def to_github(report: "Report") -> str:
 
 
 def to_junit(report: "Report") -> str:
-    """JUnit XML: one testcase per check that ran, a failure for each check with findings."""
+    """JUnit XML: one testcase per check that ran. A finding that fails the check (``--fail-on``)
+    is a ``<failure>``; one below it (a warning, by default) passes, its rows in ``<system-out>``,
+    as JUnit has no warnings. Properties name the config file and count skipped rows."""
     from xml.etree import ElementTree as ET  # only this format needs it: keeps `maskcli --help` fast
 
     by_id = {f.id: f for f in report.findings}
     checks = report.settings["checks"]
+    failing = {f.id for f in report.findings if report.fails(f)}
     suite = ET.Element("testsuite", name="maskcli check", tests=str(len(checks)),
-                       failures=str(sum(c in by_id for c in checks)), errors="0")
+                       failures=str(sum(c in failing for c in checks)), errors="0")
+    properties = ET.SubElement(suite, "properties")
+    ET.SubElement(properties, "property", name="config_file", value=report.config_file or "")
+    ET.SubElement(properties, "property", name="skipped_rows", value=str(report.summary["skipped_rows"]))
     for check_id in checks:
         case = ET.SubElement(suite, "testcase", classname="maskcli.check", name=f"{check_id} {CHECKS[check_id].name}")
         finding = by_id.get(check_id)
-        if finding is not None:
-            failure = ET.SubElement(case, "failure", message=finding.message, type=finding.severity.value)
-            failure.text = "\n".join(f"{source}: {detail}" for source, detail in finding.rows)
+        if finding is None:
+            continue
+        rows = "\n".join(f"{source}: {detail}" for source, detail in finding.rows)
+        if check_id in failing:
+            ET.SubElement(case, "failure", message=finding.message, type=finding.severity.value).text = rows
+        else:
+            ET.SubElement(case, "system-out").text = f"{finding.severity.value}: {finding.message}\n{rows}".rstrip()
+    if skipped_note(report):
+        ET.SubElement(suite, "system-err").text = skipped_note(report)
     root = ET.Element("testsuites")
     root.append(suite)
     ET.indent(root)
@@ -97,6 +120,8 @@ def to_markdown(report: "Report") -> str:
         f"{s['rows']} rows from {', '.join(report.inputs)} · tokenizer `{report.tokenizer['name']}` · "
         f"**{counts['error']} error(s), {counts['warning']} warning(s)**",
         "",
+        *([f"config file `{report.config_file}`", ""] if report.config_file else []),
+        *([_cell(skipped_note(report)), ""] if skipped_note(report) else []),
         "| statistic | value |",
         "|---|---|",
         f"| real tokens | {s['real_tokens']} |",

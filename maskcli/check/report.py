@@ -48,7 +48,11 @@ class Report:
 
     def failed(self, fail_on: str) -> bool:
         """Any finding at or above ``fail_on`` (``error`` or ``warning``)?"""
-        return any(f.severity.rank >= Severity(fail_on).rank for f in self.findings)
+        return any(self.fails(f, fail_on) for f in self.findings)
+
+    def fails(self, finding: Finding, fail_on: str | None = None) -> bool:
+        """Does ``finding`` fail the check (under ``fail_on``, by default the report's own)?"""
+        return finding.severity.rank >= Severity(fail_on or self.settings["fail_on"]).rank
 
     def to_dict(self) -> dict:
         return {

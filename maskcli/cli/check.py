@@ -93,7 +93,7 @@ def check(
 ) -> None:
     from maskcli.check import build_report, load_config
     from maskcli.check.run import run_check
-    from maskcli.output import write_atomic
+    from maskcli.output import refuse_inputs, write_atomic
     from maskcli.tokenizer import load_tokenizer
 
     flags = {
@@ -112,10 +112,16 @@ def check(
         if sys.stdin is None or sys.stdin.isatty():
             raise InputError("no input: pass PATH arguments or pipe records into stdin")
         paths = ["-"]
+    refuse_inputs({"--output-file": output_file},
+                  [*(p for p in paths if p != "-"), settings.tokenizer, *([settings.source] if settings.source else [])])
     tok = load_tokenizer(settings.tokenizer, pad_token=settings.pad_token)
     with progress_on_stderr("records") as progress:
         audit = run_check(paths, tok, settings, progress)
     report = build_report(audit, tok, settings, paths)
+    if not report.summary["rows"]:
+        skipped = report.summary["skipped_rows"]
+        raise InputError("no records checked" + (f": all {skipped} were bad and skipped (first: "
+                                                 f"{report.summary['skipped_first'][0]})" if skipped else ""))
     formatter = formatters()[ReportFormat(settings.format)]
     if output_file is not None:
         write_atomic(output_file, formatter(report, False))

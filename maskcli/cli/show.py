@@ -152,6 +152,7 @@ def show(
     from maskcli.batches import SkipLog, make_batch, read_batches
     from maskcli.cli.mask_options import mask_request, mlm_options
     from maskcli.encoding import EncodeSettings
+    from maskcli.output import refuse_inputs
     from maskcli.render.pictures import Pictures
     from maskcli.tokenizer import load_tokenizer
 
@@ -163,6 +164,8 @@ def show(
         files = ["-"]
     view_range = parse_range(token_range)
     selection = parse_selection(rows, limit)
+    refuse_inputs({"-o": output, "--svg": svg, "--html": html, "--png": png},
+                  [*(f for f in files or [] if f != "-"), tokenizer, *([model_config] if model_config else [])])
     tok = load_tokenizer(tokenizer, pad_token=pad_token)
     settings = EncodeSettings(
         padding=padding.value,

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from maskcli.check.formats import skipped_note
 from maskcli.check.report import Report
 
 BAR_WIDTH = 40
@@ -32,9 +33,8 @@ def render_report(report: Report, color: bool = False) -> str:
     console.print(_statistics(report))
     console.print(_histogram(report))
     console.print(_padding(report))
-    if s["skipped_rows"]:
-        console.print(Text(f"skipped {s['skipped_rows']} bad row(s): " + "; ".join(s["skipped_first"]),
-                           style="yellow"))
+    if skipped_note(report):
+        console.print(Text(skipped_note(report), style="yellow"))
     if report.findings:
         console.print(_findings(report))
     counts = report.counts()
