@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from maskcli.positions import derived_position_ids
+from maskcli.verify.results import Cause
 from maskcli.verify.runs import Inputs
 
 
@@ -82,5 +83,14 @@ KNOWN_CAUSES: tuple[KnownCause, ...] = (
     ),
 )
 
-NAN_MESSAGE = "NaN logits at real tokens: a query row whose keys are all masked (softmax over nothing)"
-NAN_FIX = "let every real token attend to at least itself (check the mask for fully masked rows)"
+NAN_IN_BATCH = Cause(
+    "nan-in-batch",
+    "NaN logits in the batch but not alone: a NaN from another token (a pad token's hidden state, a fully "
+    "masked query row under a custom mask) reaches this row, since masked keys still multiply their values by 0",
+    "find the NaN's source: the pad token's embedding, or a mask row with no attended key",
+)
+NAN_ALONE = Cause(
+    "nan-alone",
+    "NaN logits for the row alone too: the model's weights or an overflow in this dtype, not the batch",
+    "check the checkpoint, or run in a wider --dtype",
+)

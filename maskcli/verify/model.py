@@ -53,6 +53,9 @@ def load_model(source: ModelSource, dtype: str = "float32", attn_implementation:
     torch = require_torch()
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     from transformers import AutoModelForCausalLM
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # stderr is for maskcli's own progress and messages
 
     options = {"dtype": getattr(torch, dtype), "attn_implementation": attn_implementation or "sdpa"}
     if source.directory is not None:

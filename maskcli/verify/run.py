@@ -15,7 +15,7 @@ import numpy as np
 
 from maskcli.errors import InputError
 from maskcli.records import Row
-from maskcli.verify.causes import KNOWN_CAUSES, NAN_FIX, NAN_MESSAGE, KnownCause, RowView
+from maskcli.verify.causes import KNOWN_CAUSES, NAN_ALONE, NAN_IN_BATCH, KnownCause, RowView
 from maskcli.verify.model import DEFAULT_ATOL
 from maskcli.verify.results import Cause, RowResult
 from maskcli.verify.runs import Inputs, alone, documents, forward, groups, max_diff, stacked
@@ -73,7 +73,7 @@ def _verify_group(model: Any, rows: list[Row], indices: list[int], inputs: Input
 def _cause(view: RowView, tokens: np.ndarray, single: np.ndarray, diff: float, atol: float, rerun) -> Cause | None:
     """The first known cause whose fix makes this document agree."""
     if math.isnan(diff):
-        return Cause("nan-logits", NAN_MESSAGE, NAN_FIX)
+        return NAN_ALONE if np.isnan(single).any() else NAN_IN_BATCH
     for known in KNOWN_CAUSES:
         if not known.applies(view):
             continue
