@@ -154,7 +154,7 @@ def render(results: list, use_cache: bool, settings) -> None:
         where = f"{r.source}" + (f" doc {r.document}" if r.documents > 1 else "")
         verdict = "agrees " if r.agrees else "DIFFERS"
         console.print(Text(f"{verdict} {where}: {r.tokens} tokens, max |diff| {r.max_diff:.2e}",
-                           style="green" if r.agrees else "bold red"))
+                           style="green" if r.agrees else "bold red"), soft_wrap=True)
         if r.cause is not None:
             shown = "" if r.cause.fixed_diff is None else f" -> max |diff| {r.cause.fixed_diff:.2e}"
             console.print(Text(f"  cause: {r.cause.message}"), soft_wrap=True)

@@ -33,6 +33,8 @@ class ModelSource:
     def __post_init__(self) -> None:
         if (self.directory is None) == (self.config is None):
             raise InputError("give --model DIR, or --model-config config.json --random-init")
+        if self.directory is not None and not (Path(self.directory) / "config.json").is_file():
+            raise InputError(f"--model {self.directory}: not a model directory (no config.json)")
 
 
 def require_torch() -> Any:
@@ -60,8 +62,6 @@ def load_model(source: ModelSource, dtype: str = "float32", attn_implementation:
     options = {"dtype": getattr(torch, dtype), "attn_implementation": attn_implementation or "sdpa"}
     if source.directory is not None:
         where = f"--model {source.directory}"
-        if not (Path(source.directory) / "config.json").is_file():
-            raise InputError(f"{where}: not a model directory (no config.json)")
         load = lambda: AutoModelForCausalLM.from_pretrained(  # noqa: E731
             source.directory, local_files_only=True, trust_remote_code=False, **options)
     else:
