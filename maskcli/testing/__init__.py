@@ -53,8 +53,12 @@ def assert_batch_ok(batch: Mapping[str, Any], tokenizer: Any, **settings: Any) -
 
     from maskcli.check import CheckConfig, audit_shard, build_report
 
+    from maskcli.tokenizer import with_pad_token
+
     tok = _handle(tokenizer)
     config = dataclasses.replace(CheckConfig(tokenizer=tok.name), **settings)
+    if config.pad_token is not None:
+        tok = with_pad_token(tok, config.pad_token)
     report = build_report(audit_shard(batch_records(batch), tok, config, path=BATCH), tok, config, [BATCH])
     if report.failed(config.fail_on):
         lines = [f"maskcli check found {len(report.findings)} finding(s):"]
