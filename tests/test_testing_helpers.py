@@ -3,9 +3,11 @@ torch and transformers cannot be imported twice in one process)."""
 
 from __future__ import annotations
 
-import pytest
+from importlib.metadata import entry_points
 
-PLUGIN = ("-p", "maskcli.pytest_plugin")
+# installed with this pyproject, pytest loads the plugin itself (naming it twice is an error)
+INSTALLED = any(ep.value == "maskcli.pytest_plugin" for ep in entry_points(group="pytest11"))
+PLUGIN = () if INSTALLED else ("-p", "maskcli.pytest_plugin")
 
 COLLATOR_TESTS = '''
 from transformers import DataCollatorWithFlattening
