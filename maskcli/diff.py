@@ -55,6 +55,16 @@ class MaskDiff:
             return f"shapes differ: A {self.a.shape}, B {self.b.shape}"
         return None
 
+    def summary(self) -> str:
+        """One line: ``equal (9 cells)``, what is wrong, or how many cells differ and where."""
+        problem = self.problem()
+        if problem:
+            return problem
+        if self.equal:
+            return f"equal ({self.a.size} cells)"
+        return (f"{self.only_a + self.only_b} of {self.a.size} cells differ in rows {self.differing_rows()} "
+                f"(only A attends: {self.only_a}, only B attends: {self.only_b})")
+
     def describe(self) -> dict:
         return {
             "mask": self.name,

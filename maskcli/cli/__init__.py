@@ -10,6 +10,7 @@ from maskcli.cli.diff import DIFF_HELP, diff
 from maskcli.cli.masks import MASKS_HELP, masks
 from maskcli.cli.show import SHOW_HELP, show
 from maskcli.cli.swin import SWIN_HELP, swin
+from maskcli.cli.verify import VERIFY_HELP, verify
 from maskcli.cli.view import VIEW_HELP, view
 
 app = typer.Typer(
@@ -27,6 +28,7 @@ app.command("masks", help=MASKS_HELP)(masks)
 app.command("swin", help=SWIN_HELP)(swin)
 app.command("diff", help=DIFF_HELP)(diff)
 app.command("view", help=VIEW_HELP)(view)
+app.command("verify", help=VERIFY_HELP)(verify)
 
 
 def version_callback(value: bool) -> None:

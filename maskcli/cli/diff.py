@@ -74,16 +74,9 @@ def render(results: list, conv_a: str, conv_b: str, ascii_only: bool) -> None:
     console.print(Text(f"A read as {conv_a}, B read as {conv_b}; " + diff_legend(style), style="bright_black"))
     for r in results:
         head = f"{r.name} · sequence {r.sequence}: "
-        problem = r.problem()
-        if problem:
-            console.print(Text(head + problem, style="bold red"))
-        elif r.equal:
-            console.print(Text(head + f"equal ({r.a.size} cells)", style="green"))
-        else:
-            console.print(Text(
-                head + f"{r.only_a + r.only_b} of {r.a.size} cells differ in rows {r.differing_rows()} "
-                f"(only A attends: {r.only_a}, only B attends: {r.only_b})", style="bold red",
-            ))
+        style_of = "bold red" if not r.equal else "green"
+        console.print(Text(head + r.summary(), style=style_of))
+        if r.comparable and not r.equal:
             for line in diff_grid(r.name, r.a, r.b, r.rows, style):
                 console.print(line, no_wrap=True, overflow="crop", crop=True)
     differing = sum(not r.equal for r in results)

@@ -36,3 +36,23 @@ PadTokenOpt = Annotated[
     Optional[str],
     typer.Option(help="Pad token to use: a token string, or eos / bos / unk for that special token."),
 ]
+
+# The inputs and encoding options of `show`, which `verify` reads the same way.
+TextsArg = Annotated[Optional[list[str]], typer.Argument(help="Texts to tokenize as one batch; - reads stdin.")]
+FilesOpt = Annotated[
+    Optional[list[str]], typer.Option("--file", "-f", help="Read records from FILE (repeatable; - is stdin)."),
+]
+InputFormatOpt = Annotated[
+    Optional[str], typer.Option(help="text, jsonl, json, csv, tsv, parquet or arrow [default: from the extension].")
+]
+FieldOpt = Annotated[str, typer.Option(help="Record field holding the text.")]
+RowsOpt = Annotated[Optional[str], typer.Option(help="Only records A:B (0-based, B exclusive).")]
+LimitOpt = Annotated[Optional[int], typer.Option(help="At most N records.")]
+BatchSizeOpt = Annotated[int, typer.Option(help="Records per padded batch.")]
+OnErrorOpt = Annotated[OnError, typer.Option(help="fail on a bad record, or skip and count it.")]
+PaddingOpt = Annotated[Padding, typer.Option(help="Padding strategy, as in the tokenizer's __call__.")]
+MaxLengthOpt = Annotated[Optional[int], typer.Option(help="max_length for padding and truncation.")]
+TruncationOpt = Annotated[Optional[bool], typer.Option("--truncation/--no-truncation", help="Truncate to --max-length.")]
+PaddingSideOpt = Annotated[Optional[Side], typer.Option(help="Padding side [default: the tokenizer's own].")]
+PadToMultipleOpt = Annotated[Optional[int], typer.Option(help="Pad lengths up to a multiple of N.")]
+NoSpecialTokensOpt = Annotated[bool, typer.Option("--no-special-tokens", help="Do not add BOS/EOS/CLS/SEP.")]

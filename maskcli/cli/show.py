@@ -13,7 +13,27 @@ from typing import TYPE_CHECKING, Annotated, NamedTuple, Optional
 import typer
 
 from maskcli.cli.common import handles_input_errors, parse_range, progress_on_stderr, stdout_console
-from maskcli.cli.options import OnError, Padding, PadTokenOpt, Side, TokenizerOpt
+from maskcli.cli.options import (
+    BatchSizeOpt,
+    FieldOpt,
+    FilesOpt,
+    InputFormatOpt,
+    LimitOpt,
+    MaxLengthOpt,
+    NoSpecialTokensOpt,
+    OnError,
+    OnErrorOpt,
+    Padding,
+    PaddingOpt,
+    PaddingSideOpt,
+    PadToMultipleOpt,
+    PadTokenOpt,
+    RowsOpt,
+    Side,
+    TextsArg,
+    TokenizerOpt,
+    TruncationOpt,
+)
 from maskcli.cli.mask_options import (
     AsOpt,
     BlockIdsOpt,
@@ -36,7 +56,8 @@ from maskcli.cli.mask_options import (
 from maskcli.errors import InputError
 
 if TYPE_CHECKING:
-    from maskcli.batches import Batch, Selection
+    from maskcli.batches import Batch, Selection, SkipLog
+    from maskcli.encoding import EncodeSettings
     from maskcli.render.pictures import Pictures
     from maskcli.mask_request import MaskRequest
     from maskcli.tokenizer import TokenizerHandle
@@ -93,30 +114,21 @@ class GridOptions(NamedTuple):
 
 @handles_input_errors
 def show(
-    texts: Annotated[Optional[list[str]], typer.Argument(help="Texts to tokenize as one batch; - reads stdin.")] = None,
-    files: Annotated[
-        Optional[list[str]],
-        typer.Option("--file", "-f", help="Read records from FILE (repeatable; - is stdin)."),
-    ] = None,
-    input_format: Annotated[
-        Optional[str], typer.Option(help="text, jsonl, json, csv, tsv, parquet or arrow [default: from the extension].")
-    ] = None,
-    field: Annotated[str, typer.Option(help="Record field holding the text.")] = "text",
-    rows: Annotated[Optional[str], typer.Option(help="Only records A:B (0-based, B exclusive).")] = None,
-    limit: Annotated[Optional[int], typer.Option(help="At most N records.")] = None,
-    batch_size: Annotated[int, typer.Option(help="Records per padded batch.")] = 8,
-    on_error: Annotated[OnError, typer.Option(help="fail on a bad record, or skip and count it.")] = OnError.fail,
+    texts: TextsArg = None,
+    files: FilesOpt = None,
+    input_format: InputFormatOpt = None,
+    field: FieldOpt = "text",
+    rows: RowsOpt = None,
+    limit: LimitOpt = None,
+    batch_size: BatchSizeOpt = 8,
+    on_error: OnErrorOpt = OnError.fail,
     tokenizer: TokenizerOpt = "gpt2",
-    padding: Annotated[Padding, typer.Option(help="Padding strategy, as in the tokenizer's __call__.")] = Padding.longest,
-    max_length: Annotated[Optional[int], typer.Option(help="max_length for padding and truncation.")] = None,
-    truncation: Annotated[
-        Optional[bool], typer.Option("--truncation/--no-truncation", help="Truncate to --max-length.")
-    ] = None,
-    padding_side: Annotated[
-        Optional[Side], typer.Option(help="Padding side [default: the tokenizer's own].")
-    ] = None,
-    pad_to_multiple_of: Annotated[Optional[int], typer.Option(help="Pad lengths up to a multiple of N.")] = None,
-    no_special_tokens: Annotated[bool, typer.Option("--no-special-tokens", help="Do not add BOS/EOS/CLS/SEP.")] = False,
+    padding: PaddingOpt = Padding.longest,
+    max_length: MaxLengthOpt = None,
+    truncation: TruncationOpt = None,
+    padding_side: PaddingSideOpt = None,
+    pad_to_multiple_of: PadToMultipleOpt = None,
+    no_special_tokens: NoSpecialTokensOpt = False,
     pad_token: PadTokenOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document per batch (JSON Lines).")] = False,
     output: Annotated[
@@ -149,50 +161,25 @@ def show(
     html: HtmlOpt = None,
     png: PngOpt = None,
 ) -> None:
-    from maskcli.batches import SkipLog, make_batch, read_batches
+    from maskcli.batches import SkipLog
     from maskcli.cli.mask_options import mask_request, mlm_options
-    from maskcli.encoding import EncodeSettings
     from maskcli.output import refuse_inputs
     from maskcli.render.pictures import Pictures
     from maskcli.tokenizer import load_tokenizer
 
-    if texts and files:
-        raise InputError("give TEXT arguments or --file, not both")
-    if not texts and not files:
-        if sys.stdin is None or sys.stdin.isatty():
-            raise InputError("no input: pass TEXT arguments, --file PATH, or pipe records into stdin")
-        files = ["-"]
+    files = input_files(texts, files)
     view_range = parse_range(token_range)
     selection = parse_selection(rows, limit)
     refuse_inputs({"-o": output, "--svg": svg, "--html": html, "--png": png},
                   [*(f for f in files or [] if f != "-"), tokenizer, *([model_config] if model_config else [])])
     tok = load_tokenizer(tokenizer, pad_token=pad_token)
-    settings = EncodeSettings(
-        padding=padding.value,
-        max_length=max_length,
-        truncation=truncation,
-        padding_side=padding_side.value if padding_side else None,
-        pad_to_multiple_of=pad_to_multiple_of,
-        add_special_tokens=not no_special_tokens,
-    )
+    settings = encode_settings(padding, max_length, truncation, padding_side, pad_to_multiple_of, no_special_tokens)
     request = mask_request(tok, mask, model_config, as_convention, dtype, q_offset, doc_lengths, block_ids, seed)
     mlm = mlm_options(request, mlm_positions, mlm_probability, seed, mlm_rng)
     pictures = Pictures(svg, html, png)
     check_drawing(request, layers, block_size, pictures, as_json or output is not None)
     log = SkipLog(skip=on_error is OnError.skip)
-    if texts:
-        from maskcli.shapes import TextRecord
-        from maskcli.records import Source
-
-        records = [TextRecord(Source("<text>", row=i), text, "text") for i, text in enumerate(read_texts(texts))]
-        if not records:
-            raise InputError("no text given: stdin was empty")
-        batches: Iterable[Batch] = [make_batch(tok, settings, records)]
-    else:
-        batches = read_batches(
-            files, tok, settings, fmt=input_format, field_name=field, selection=selection,
-            batch_size=batch_size, log=log,
-        )
+    batches = input_batches(tok, settings, texts, files, input_format, field, selection, batch_size, log)
     if mlm is not None:
         batches = masked_for_mlm(tok, batches, mlm)
     emit_batches(tok, batches, request, as_json=as_json, output=output, matrices=not no_matrices,
@@ -200,6 +187,49 @@ def show(
     summary = log.summary()
     if summary:
         typer.echo(f"Warning: {summary}", err=True)
+
+
+def input_files(texts: list[str] | None, files: list[str] | None) -> list[str] | None:
+    """The files to read (stdin when neither TEXT nor --file is given and something is piped)."""
+    if texts and files:
+        raise InputError("give TEXT arguments or --file, not both")
+    if not texts and not files:
+        if sys.stdin is None or sys.stdin.isatty():
+            raise InputError("no input: pass TEXT arguments, --file PATH, or pipe records into stdin")
+        return ["-"]
+    return files
+
+
+def encode_settings(padding: Padding, max_length: int | None, truncation: bool | None, padding_side: Side | None,
+                    pad_to_multiple_of: int | None, no_special_tokens: bool) -> "EncodeSettings":
+    from maskcli.encoding import EncodeSettings
+
+    return EncodeSettings(
+        padding=padding.value,
+        max_length=max_length,
+        truncation=truncation,
+        padding_side=padding_side.value if padding_side else None,
+        pad_to_multiple_of=pad_to_multiple_of,
+        add_special_tokens=not no_special_tokens,
+    )
+
+
+def input_batches(tok: "TokenizerHandle", settings: "EncodeSettings", texts: list[str] | None, files: list[str] | None,
+                  input_format: str | None, field: str, selection: "Selection", batch_size: int,
+                  log: "SkipLog") -> "Iterable[Batch]":
+    """TEXT arguments as one batch, or the records of ``files`` in batches of ``batch_size``."""
+    from maskcli.batches import make_batch, read_batches
+
+    if texts:
+        from maskcli.records import Source
+        from maskcli.shapes import TextRecord
+
+        records = [TextRecord(Source("<text>", row=i), text, "text") for i, text in enumerate(read_texts(texts))]
+        if not records:
+            raise InputError("no text given: stdin was empty")
+        return [make_batch(tok, settings, records)]
+    return read_batches(files, tok, settings, fmt=input_format, field_name=field, selection=selection,
+                        batch_size=batch_size, log=log)
 
 
 def check_drawing(request: "MaskRequest", layers: int | None, block_size: int | None, pictures: Pictures,
