@@ -34,6 +34,7 @@ EXTENSIONS = {
     ".arrow": "arrow",
 }
 STDIN = "-"
+CSV_FIELD_LIMIT = 2**31 - 1  # csv's default is 128 KiB; a record's size is bounded by memory, not csv
 
 
 class RowError(InputError):
@@ -133,6 +134,9 @@ def _jsonl(name: str, lines: Iterator[tuple[int, str]]) -> Iterator[tuple[Source
         except json.JSONDecodeError as exc:
             yield source, RowError(source, f"malformed JSON ({exc.msg}, column {exc.colno})")
             continue
+        except RecursionError:
+            yield source, RowError(source, "JSON nested too deeply to read")
+            continue
         yield source, record
     if not seen:
         raise InputError(f"{name}: no records (only blank lines)")
@@ -144,6 +148,8 @@ def _json_array(name: str, lines: Iterator[tuple[int, str]]) -> Iterator[tuple[S
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"{name}:{exc.lineno}: malformed JSON ({exc.msg}, column {exc.colno})") from None
+    except RecursionError:
+        raise InputError(f"{name}:{_deepest_line(text)}: JSON nested too deeply to read") from None
     if isinstance(data, dict):
         data = [data]
     if not isinstance(data, list):
@@ -152,6 +158,27 @@ def _json_array(name: str, lines: Iterator[tuple[int, str]]) -> Iterator[tuple[S
         raise InputError(f"{name}: the JSON array is empty")
     for index, record in enumerate(data):
         yield Source(name, row=index), record
+
+
+def _deepest_line(text: str) -> int:
+    """The line where the JSON ``text`` first reaches its deepest nesting (strings skipped)."""
+    depth = deepest = 0
+    line = where = 1
+    in_string = escaped = False
+    for char in text:
+        if char == "\n":
+            line += 1
+        elif in_string:
+            escaped, in_string = (False, True) if escaped else (char == "\\", char != '"')
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest, where = depth, line
+        elif char in "]}":
+            depth -= 1
+    return where
 
 
 def _delimited(name: str, lines: Iterator[tuple[int, str]], delimiter: str) -> Iterator[tuple[Source, Any]]:
@@ -163,6 +190,7 @@ def _delimited(name: str, lines: Iterator[tuple[int, str]], delimiter: str) -> I
             current[0] = number
             yield text
 
+    csv.field_size_limit(CSV_FIELD_LIMIT)
     reader = csv.reader(text_lines(), delimiter=delimiter)
     try:
         header = next(reader)
@@ -245,7 +273,7 @@ def _arrow_dir(path: Path) -> Iterator[tuple[Source, Any]]:
     if state.exists():
         try:
             files = [path / f["filename"] for f in json.loads(state.read_text())["_data_files"]]
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, RecursionError) as exc:
             raise InputError(f"{state}: unreadable save_to_disk state ({exc})") from None
     else:
         files = sorted(path.glob("*.arrow"))
