@@ -18,6 +18,7 @@ import numpy as np
 
 from maskcli.errors import InputError
 from maskcli.records import Row, Source
+from maskcli.specs import MAX_SIZE as MAX_LENGTH
 from maskcli.tokenizer import NO_MAX_LENGTH, TokenizerHandle
 
 PADDINGS = ("longest", "max_length", "none")
@@ -69,8 +70,8 @@ def resolve_settings(tok: TokenizerHandle, settings: EncodeSettings) -> Resolved
     if settings.padding_side is not None and settings.padding_side not in SIDES:
         raise InputError(f"--padding-side must be left or right, not {settings.padding_side!r}")
     for name, value in (("--max-length", settings.max_length), ("--pad-to-multiple-of", settings.pad_to_multiple_of)):
-        if value is not None and value < 1:
-            raise InputError(f"{name} must be a positive integer, not {value}")
+        if value is not None and not 1 <= value <= MAX_LENGTH:
+            raise InputError(f"{name} must be between 1 and {MAX_LENGTH}, not {value}")
     padding, max_length, truncation = settings.padding, settings.max_length, settings.truncation
     if max_length is not None and padding == "none" and truncation is None:
         truncation = True  # transformers: "If you only set max_length, it activates truncation"

@@ -109,7 +109,7 @@ def test_no_color_output_has_no_escape_codes(cli):
     [
         (["Hello world", "Hi"], "no pad token; choose one with --pad-token (e.g. --pad-token eos)"),
         (["Hi", "-t", "./does/not/exist"], "tokenizer path './does/not/exist' does not exist"),
-        (["Hi", "--max-length", "0"], "--max-length must be a positive integer"),
+        (["Hi", "--max-length", "0"], "--max-length must be between 1 and 2147483647, not 0"),
         (["Hi", "--pad-token", "<nope>"], "'<nope>' is not in the vocabulary"),
         (["Hi", "--range", "9:3"], "--range 9:3: need 0 <= A < B"),
         (["Hi", "--range", "abc"], "--range must look like A:B"),

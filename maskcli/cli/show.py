@@ -104,7 +104,7 @@ def show(
     field: Annotated[str, typer.Option(help="Record field holding the text.")] = "text",
     rows: Annotated[Optional[str], typer.Option(help="Only records A:B (0-based, B exclusive).")] = None,
     limit: Annotated[Optional[int], typer.Option(help="At most N records.")] = None,
-    batch_size: Annotated[int, typer.Option(help="Records per padded batch.")] = 8,
+    batch_size: Annotated[int, typer.Option(min=1, help="Records per padded batch.")] = 8,
     on_error: Annotated[OnError, typer.Option(help="fail on a bad record, or skip and count it.")] = OnError.fail,
     tokenizer: TokenizerOpt = "gpt2",
     padding: Annotated[Padding, typer.Option(help="Padding strategy, as in the tokenizer's __call__.")] = Padding.longest,
@@ -204,11 +204,12 @@ def check_drawing(request: "MaskRequest", layers: int | None, block_size: int | 
     """Options that only make sense for the grids, checked before anything is read."""
     from maskcli.blocks import check_block_size
     from maskcli.cli.mask_options import wants_grids
+    from maskcli.receptive import check_layers
 
     if layers is not None and not wants_grids(request):
         raise InputError("--layers applies to --mask kinds; add one, e.g. --mask window:3")
-    if layers is not None and layers < 1:
-        raise InputError(f"--layers must be at least 1, not {layers}")
+    if layers is not None:
+        check_layers(layers)
     if layers is not None and block_size is not None:
         raise InputError("--layers draws token grids; not with --block-size")
     if block_size is not None:
