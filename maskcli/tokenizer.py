@@ -240,13 +240,19 @@ def _from_transformers(spec: str, where: str) -> TokenizerHandle:
         source = (f"tokenizer {spec!r}: not a local path, and neither the Hugging Face Hub nor its local cache had it"
                   if is_hub else f"tokenizer from {where}")
         raise InputError(f"cannot load {source} ({_first_line(exc)}); {LOCAL_HINT}") from None
+    except Exception as exc:  # a malformed file: transformers and tokenizers raise TypeError, AttributeError, ...
+        raise InputError(f"cannot load tokenizer from {where}: a malformed file ({type(exc).__name__}: "
+                         f"{_first_line(exc)})") from None
     backend = getattr(hf, "backend_tokenizer", None)
     if backend is None:
         raise InputError(
             f"{where}: {type(hf).__name__} is not a fast (tokenizers-backed) tokenizer; "
             "maskcli needs a tokenizer.json"
         )
-    return handle_from_transformers(hf, name=spec)
+    try:
+        return handle_from_transformers(hf, name=spec)
+    except (TypeError, ValueError, OverflowError) as exc:  # e.g. model_max_length "abc" in tokenizer_config.json
+        raise InputError(f"{where}: tokenizer_config.json has a value of the wrong type ({_first_line(exc)})") from None
 
 
 def _unreachable(spec: str, reason: str) -> InputError:

@@ -164,3 +164,44 @@ def test_full_disk_on_stdout_is_one_line(args):
     done = subprocess.run([sys.executable, "-c", FULL_STDOUT, *args], capture_output=True, text=True, env=ENV)
     assert done.returncode == 2
     assert done.stderr == f"Error: no space left on device: the output is incomplete ({os.strerror(errno.ENOSPC)})\n"
+
+
+def test_model_config_bad_sliding_window_names_file_and_field(cli, tmp_path):
+    for value in ("abc", -4):
+        (tmp_path / "config.json").write_text(json.dumps({"model_type": "mistral", "sliding_window": value}))
+        one_line(cli("show", "hi", "--model-config", tmp_path),
+                 f"--model-config {tmp_path / 'config.json'}: field 'sliding_window' must be a whole number 0 or more, "
+                 f"not {value!r}")
+
+
+def _edit_json(path, edit):
+    path.write_text(json.dumps(edit(json.loads(path.read_text()))))
+
+
+@pytest.mark.parametrize(
+    "break_it, message",
+    [
+        (lambda d: (d / "tokenizer_config.json").write_text("[1, 2]"), "a malformed file (AttributeError"),
+        (lambda d: _edit_json(d / "tokenizer_config.json", lambda c: {**c, "model_max_length": "abc"}),
+         "tokenizer_config.json has a value of the wrong type"),
+        (lambda d: _edit_json(d / "tokenizer.json", lambda t: {**t, "added_tokens": [
+            {**t["added_tokens"][0], "id": 2**32}]}), "expected u32"),
+        (lambda d: _edit_json(d / "tokenizer.json", lambda t: {**t, "model": {
+            **t["model"], "merges": t["model"]["merges"] + [["zzzq", "qqqz"]]}}), "Token `zzzq` out of vocabulary"),
+        (lambda d: (d / "tokenizer.json").write_text("not json {"), "Expecting value: line 1 column 1"),
+    ],
+)
+def test_malformed_tokenizer_directory_is_one_line(cli, tmp_path, break_it, message):
+    import tokenizer_factory
+
+    directory = tokenizer_factory.gpt2_like(tmp_path / "tok")
+    break_it(directory)
+    result = cli("show", "hi", "-t", directory, "--pad-token", "eos")
+    one_line(result, message)
+    assert str(directory) in result.stderr
+
+
+def test_mlm_rng_torch_without_torch_names_the_real_option(cli, monkeypatch, tokenizer_dirs):
+    monkeypatch.setitem(sys.modules, "torch", None)  # import torch fails as on a plain install
+    result = cli("show", "the cat", "-t", tokenizer_dirs["bert_like"], "--mask", "bert-mlm", "--mlm-rng", "torch")
+    one_line(result, "Error: --mlm-rng torch needs PyTorch installed (pip install torch); --mlm-rng numpy does not")
