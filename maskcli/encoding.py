@@ -19,7 +19,7 @@ import numpy as np
 from maskcli.errors import InputError
 from maskcli.records import Row, Source
 from maskcli.specs import MAX_SIZE as MAX_LENGTH
-from maskcli.tokenizer import NO_MAX_LENGTH, TokenizerHandle
+from maskcli.tokenizer import NO_MAX_LENGTH, TokenizerHandle, pad_token_hint
 
 PADDINGS = ("longest", "max_length", "none")
 SIDES = ("left", "right")
@@ -182,11 +182,12 @@ def tokenize(tok: TokenizerHandle, texts: Sequence[str], settings: EncodeSetting
     if no_pad_token:
         lengths = [len(enc) for enc in encodings]
         if any(length < padded_length(lengths, resolved) for length in lengths):
+            hint = pad_token_hint(tok)
+            beware = (" Beware: with pad = eos, common collators set the labels of every pad-id token to -100, "
+                      "the real EOS included, so the model never learns to stop") if hint.endswith(" eos") else ""
             raise InputError(
                 f"padding is needed but tokenizer {tok.name} has no pad token; choose one with "
-                "--pad-token (e.g. --pad-token eos), or use --padding none. Beware: with pad = eos, "
-                "common collators set the labels of every pad-id token to -100, the real EOS "
-                "included, so the model never learns to stop"
+                f"--pad-token (e.g. {hint}), or use --padding none.{beware}"
             )
     return resolved, encodings
 

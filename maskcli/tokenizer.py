@@ -109,13 +109,24 @@ def with_pad_token(handle: TokenizerHandle, pad_token: str) -> TokenizerHandle:
     if pad_token in SPECIAL_ALIASES:
         token = getattr(handle, f"{pad_token}_token")
         if token is None:
-            raise InputError(f"--pad-token {pad_token}: tokenizer {handle.name} has no {pad_token} token")
+            raise InputError(f"--pad-token {pad_token}: tokenizer {handle.name} has no {pad_token} token; "
+                             f"name a token of its vocabulary instead, e.g. {pad_token_hint(handle)}")
     else:
         token = pad_token
     token_id = handle.backend.token_to_id(token)
     if token_id is None:
         raise InputError(f"--pad-token {pad_token!r}: {token!r} is not in the vocabulary of {handle.name}")
     return dataclasses.replace(handle, pad_token=token, pad_token_id=token_id)
+
+
+def pad_token_hint(handle: TokenizerHandle) -> str:
+    """A ``--pad-token`` that works for this tokenizer: ``eos`` if it has one, else a real token
+    (an added special token first, as a bare tokenizer.json declares no eos)."""
+    if handle.eos_token is not None:
+        return "--pad-token eos"
+    added = [t.content for _, t in sorted(handle.backend.get_added_tokens_decoder().items()) if t.special]
+    token = added[0] if added else handle.backend.id_to_token(0)
+    return f"--pad-token '{token}'"
 
 
 def _looks_like_path(spec: str) -> bool:

@@ -205,3 +205,15 @@ def test_mlm_rng_torch_without_torch_names_the_real_option(cli, monkeypatch, tok
     monkeypatch.setitem(sys.modules, "torch", None)  # import torch fails as on a plain install
     result = cli("show", "the cat", "-t", tokenizer_dirs["bert_like"], "--mask", "bert-mlm", "--mlm-rng", "torch")
     one_line(result, "Error: --mlm-rng torch needs PyTorch installed (pip install torch); --mlm-rng numpy does not")
+
+
+def test_pad_token_hint_for_a_bare_tokenizer_json_works(cli, tokenizer_dirs):
+    bare = tokenizer_dirs["gpt2_like"] / "tokenizer.json"
+    refused = cli("show", "hi there", "a", "-t", bare)
+    one_line(refused, "has no pad token; choose one with --pad-token (e.g. --pad-token '<|endoftext|>')")
+    assert "pad = eos" not in refused.stderr
+    hint = refused.stderr.split("e.g. ")[1].split(")")[0].split(" ", 1)
+    assert cli("show", "hi there", "a", "-t", bare, hint[0], hint[1].strip("'"), "--json").exit_code == 0
+    one_line(cli("show", "hi", "-t", bare, "--pad-token", "eos"),
+             f"--pad-token eos: tokenizer {bare} has no eos token; name a token of its vocabulary instead, "
+             "e.g. --pad-token '<|endoftext|>'")
