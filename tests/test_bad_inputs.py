@@ -217,3 +217,16 @@ def test_pad_token_hint_for_a_bare_tokenizer_json_works(cli, tokenizer_dirs):
     one_line(cli("show", "hi", "-t", bare, "--pad-token", "eos"),
              f"--pad-token eos: tokenizer {bare} has no eos token; name a token of its vocabulary instead, "
              "e.g. --pad-token '<|endoftext|>'")
+
+
+def test_no_max_length_and_no_eos_read_plainly(cli, tokenizer_dirs):
+    bare = tokenizer_dirs["gpt2_like"] / "tokenizer.json"  # transformers: no model_max_length, no eos
+    result = cli("check", SAMPLES / "texts.jsonl", "-t", bare, "--pad-token", "<|endoftext|>")
+    assert result.exit_code in (0, 1), result.stderr
+    assert "None" not in result.stdout
+    assert "eos none" in result.stdout
+    assert "rows over max_length (no max length)" in result.stdout
+    assert "the longest row: the tokenizer has no max length" in " ".join(result.stdout.split())
+    shown = cli("show", "hi", "-t", bare)
+    assert shown.exit_code == 0, shown.stderr
+    assert " ".join(shown.stdout.split()).startswith(f"tokenizer {bare} (TokenizersBackend) · pad none · eos none ")
