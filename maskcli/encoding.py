@@ -225,6 +225,7 @@ def encodings_to_rows(
                 input_ids=ids,
                 attention_mask=mask,
                 special_tokens_mask=_flags(enc.special_tokens_mask) if special_tokens_mask else None,
+                token_type_ids=np.asarray(enc.type_ids, dtype=np.int64) if tok.returns_token_type_ids else None,
                 truncated=bool(overflowing),
                 length_before_truncation=(len(ids) if unpadded else int(np.count_nonzero(mask)))
                 + lost_tokens(overflowing),

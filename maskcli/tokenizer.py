@@ -43,6 +43,7 @@ class TokenizerHandle:
     padding_side: str = "right"
     truncation_side: str = "right"
     model_max_length: int = NO_MAX_LENGTH
+    returns_token_type_ids: bool = False  # "token_type_ids" in transformers' model_input_names (BERT-like)
     pad_token_type_id: int = 0
     split_special_tokens: bool = False
     vocab_size: int = 0
@@ -325,6 +326,7 @@ def handle_from_transformers(hf: Any, name: str) -> TokenizerHandle:
         padding_side=hf.padding_side,
         truncation_side=hf.truncation_side,
         model_max_length=int(min(hf.model_max_length, NO_MAX_LENGTH)),
+        returns_token_type_ids="token_type_ids" in getattr(hf, "model_input_names", ()),
         pad_token_type_id=hf.pad_token_type_id,
         split_special_tokens=bool(getattr(hf, "split_special_tokens", False)),
         vocab_size=hf.vocab_size,

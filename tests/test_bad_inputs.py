@@ -230,3 +230,22 @@ def test_no_max_length_and_no_eos_read_plainly(cli, tokenizer_dirs):
     shown = cli("show", "hi", "-t", bare)
     assert shown.exit_code == 0, shown.stderr
     assert " ".join(shown.stdout.split()).startswith(f"tokenizer {bare} (TokenizersBackend) · pad none · eos none ")
+
+
+@pytest.mark.parametrize("tokenizer_class", ["BertTokenizer", "PreTrainedTokenizerFast"])
+def test_token_type_ids_in_the_json_exactly_when_transformers_returns_them(cli, tmp_path, tokenizer_class):
+    import tokenizer_factory
+    from transformers import AutoTokenizer
+
+    directory = tokenizer_factory.bert_like(tmp_path / "bert")
+    _edit_json(directory / "tokenizer_config.json", lambda c: {**c, "tokenizer_class": tokenizer_class})
+    texts = ["the cat sat", "a"]
+    expected = AutoTokenizer.from_pretrained(str(directory))(texts, padding=True)
+    result = cli("show", *texts, "-t", directory, "--json", "--no-matrices")
+    assert result.exit_code == 0, result.stderr
+    sequences = json.loads(result.stdout)["sequences"]
+    assert [s["input_ids"] for s in sequences] == expected["input_ids"]
+    if "token_type_ids" in expected:
+        assert [s["token_type_ids"] for s in sequences] == expected["token_type_ids"]
+    else:
+        assert all("token_type_ids" not in s for s in sequences)
