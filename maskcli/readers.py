@@ -237,6 +237,15 @@ def _batches_to_records(name: str, batches: Iterator[Any]) -> Iterator[tuple[Sou
         raise InputError(f"{name}: no rows")
 
 
+def _damaged(name: str, batches: Iterator[Any]) -> Iterator[Any]:
+    """pyarrow's batches, with a corrupt page or a truncated file as one error naming ``name``."""
+    pa = _pyarrow("Arrow data")
+    try:
+        yield from batches
+    except (pa.ArrowException, OSError) as exc:
+        raise InputError(f"{name}: damaged file ({str(exc).splitlines()[0]})") from None
+
+
 def _parquet(path: str, stream: BinaryIO) -> Iterator[tuple[Source, Any]]:
     _pyarrow("Parquet")
     import pyarrow.parquet as pq
@@ -246,7 +255,7 @@ def _parquet(path: str, stream: BinaryIO) -> Iterator[tuple[Source, Any]]:
         parquet = pq.ParquetFile(stream if path == STDIN else path)
     except Exception as exc:  # pyarrow raises ArrowInvalid and friends
         raise InputError(f"{name}: not a Parquet file ({str(exc).splitlines()[0]})") from None
-    yield from _batches_to_records(name, parquet.iter_batches(batch_size=1024))
+    yield from _batches_to_records(name, _damaged(name, parquet.iter_batches(batch_size=1024)))
 
 
 def _arrow_file(path: str, stream: BinaryIO) -> Iterator[tuple[Source, Any]]:
@@ -283,11 +292,13 @@ def _arrow_dir(path: Path) -> Iterator[tuple[Source, Any]]:
 
     def batches() -> Iterator[Any]:
         for file in files:
+            if not file.is_file():
+                raise InputError(f"{file}: missing (listed in {state.name})" if state.exists() else f"{file}: missing")
             with pa.memory_map(str(file)) as mapped:
                 try:
                     reader = pa.ipc.open_stream(mapped)
                 except Exception as exc:
                     raise InputError(f"{file}: not an Arrow stream ({str(exc).splitlines()[0]})") from None
-                yield from reader
+                yield from _damaged(str(file), iter(reader))
 
     yield from _batches_to_records(str(path), batches())

@@ -249,3 +249,33 @@ def test_token_type_ids_in_the_json_exactly_when_transformers_returns_them(cli, 
         assert [s["token_type_ids"] for s in sequences] == expected["token_type_ids"]
     else:
         assert all("token_type_ids" not in s for s in sequences)
+
+
+def _arrow_copy(tmp_path):
+    import shutil
+
+    copy = tmp_path / "ds"
+    shutil.copytree(SAMPLES / "hf_dataset", copy)
+    return copy, next(copy.glob("*.arrow"))
+
+
+def test_save_to_disk_with_a_missing_arrow_file(cli, tmp_path):
+    directory, arrow = _arrow_copy(tmp_path)
+    arrow.unlink()
+    one_line(cli("show", "-f", directory, "--pad-token", "eos"), f"Error: {arrow}: missing (listed in state.json)")
+
+
+def test_save_to_disk_with_a_truncated_arrow_file(cli, tmp_path):
+    directory, arrow = _arrow_copy(tmp_path)
+    data = arrow.read_bytes()
+    arrow.write_bytes(data[: len(data) // 2])
+    one_line(cli("show", "-f", directory, "--pad-token", "eos"), f"Error: {arrow}: damaged file (")
+
+
+def test_corrupted_parquet_names_the_file(cli, tmp_path):
+    data = bytearray((SAMPLES / "texts.parquet").read_bytes())
+    middle = len(data) // 2
+    data[middle - 20: middle + 20] = bytes(b ^ 0xFF for b in data[middle - 20: middle + 20])
+    path = tmp_path / "texts.parquet"
+    path.write_bytes(bytes(data))
+    one_line(cli("show", "-f", path, "--pad-token", "eos"), f"Error: {path}: ")
