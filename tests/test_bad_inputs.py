@@ -279,3 +279,13 @@ def test_corrupted_parquet_names_the_file(cli, tmp_path):
     path = tmp_path / "texts.parquet"
     path.write_bytes(bytes(data))
     one_line(cli("show", "-f", path, "--pad-token", "eos"), f"Error: {path}: ")
+
+
+@pytest.mark.parametrize("name", ["out.json", "out.npz"])
+def test_output_file_prints_no_grids_whatever_its_format(cli, tmp_path, name):
+    result = cli("show", "a b c", "--mask", "window:2", "-o", tmp_path / name)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == ""
+    assert (tmp_path / name).stat().st_size > 0
+    with_json = cli("show", "a b c", "--mask", "window:2", "-o", tmp_path / name, "--json")
+    assert json.loads(with_json.stdout)["sequences"][0]["input_ids"] == [64, 275, 269]

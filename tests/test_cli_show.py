@@ -57,6 +57,7 @@ def test_output_file_is_written(cli, tmp_path):
     target = tmp_path / "batch.json"
     result = cli("show", "Hello world", "-o", target)
     assert result.exit_code == 0, result.stderr
+    assert result.stdout == ""  # the file is the output, as with -o FILE.npz (no grids on stdout)
     assert json.loads(target.read_text())["sequences"][0]["input_ids"] == [15496, 995]
     assert list(tmp_path.iterdir()) == [target]  # no temporary file left behind
 

@@ -276,8 +276,7 @@ def emit_batches(
                 if as_json:
                     sys.stdout.write(line + "\n")
             sys.stdout.flush()
-        if as_json:
-            return
+        return  # -o FILE is data like --json: no grids on stdout (as with -o FILE.npz)
     from maskcli.render.batch import View, render_batch, render_header
 
     from maskcli.render.blocks import render_rows_blocks
