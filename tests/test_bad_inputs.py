@@ -80,7 +80,7 @@ def test_deep_json_array_names_file_and_line(cli, tmp_path):
 def test_csv_field_of_any_size(cli, tmp_path):
     path = tmp_path / "big.csv"
     path.write_text("text\n" + "ab " * 70_000 + "\n")
-    result = cli("show", "-f", path, "--max-length", "8", "--json", "--no-matrices")  # 8 tokens: small masks
+    result = cli("show", "-f", path, "--max-length", "8", "--truncation", "--padding", "none", "--json", "--no-matrices")
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["sequences"][0]["text"] == "ab " * 70_000
 
