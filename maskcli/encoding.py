@@ -18,7 +18,8 @@ import numpy as np
 
 from maskcli.errors import InputError
 from maskcli.records import Row, Source
-from maskcli.tokenizer import NO_MAX_LENGTH, TokenizerHandle
+from maskcli.specs import MAX_SIZE as MAX_LENGTH
+from maskcli.tokenizer import NO_MAX_LENGTH, TokenizerHandle, pad_token_hint
 
 PADDINGS = ("longest", "max_length", "none")
 SIDES = ("left", "right")
@@ -69,8 +70,8 @@ def resolve_settings(tok: TokenizerHandle, settings: EncodeSettings) -> Resolved
     if settings.padding_side is not None and settings.padding_side not in SIDES:
         raise InputError(f"--padding-side must be left or right, not {settings.padding_side!r}")
     for name, value in (("--max-length", settings.max_length), ("--pad-to-multiple-of", settings.pad_to_multiple_of)):
-        if value is not None and value < 1:
-            raise InputError(f"{name} must be a positive integer, not {value}")
+        if value is not None and not 1 <= value <= MAX_LENGTH:
+            raise InputError(f"{name} must be between 1 and {MAX_LENGTH}, not {value}")
     padding, max_length, truncation = settings.padding, settings.max_length, settings.truncation
     if max_length is not None and padding == "none" and truncation is None:
         truncation = True  # transformers: "If you only set max_length, it activates truncation"
@@ -181,11 +182,12 @@ def tokenize(tok: TokenizerHandle, texts: Sequence[str], settings: EncodeSetting
     if no_pad_token:
         lengths = [len(enc) for enc in encodings]
         if any(length < padded_length(lengths, resolved) for length in lengths):
+            hint = pad_token_hint(tok)
+            beware = (" Beware: with pad = eos, common collators set the labels of every pad-id token to -100, "
+                      "the real EOS included, so the model never learns to stop") if hint.endswith(" eos") else ""
             raise InputError(
                 f"padding is needed but tokenizer {tok.name} has no pad token; choose one with "
-                "--pad-token (e.g. --pad-token eos), or use --padding none. Beware: with pad = eos, "
-                "common collators set the labels of every pad-id token to -100, the real EOS "
-                "included, so the model never learns to stop"
+                f"--pad-token (e.g. {hint}), or use --padding none.{beware}"
             )
     return resolved, encodings
 
@@ -223,6 +225,7 @@ def encodings_to_rows(
                 input_ids=ids,
                 attention_mask=mask,
                 special_tokens_mask=_flags(enc.special_tokens_mask) if special_tokens_mask else None,
+                token_type_ids=np.asarray(enc.type_ids, dtype=np.int64) if tok.returns_token_type_ids else None,
                 truncated=bool(overflowing),
                 length_before_truncation=(len(ids) if unpadded else int(np.count_nonzero(mask)))
                 + lost_tokens(overflowing),

@@ -55,6 +55,9 @@ def format_layers(layers: tuple[int, ...]) -> str:
     return ",".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
 
 
+SIZE_FIELDS = ("sliding_window", "attention_chunk_size", "num_hidden_layers")  # read as token / layer counts
+
+
 def read_config(path: str | os.PathLike) -> Any:
     """``config.json`` (or a directory holding one) as the transformers config object it describes."""
     target = Path(path)
@@ -64,10 +67,14 @@ def read_config(path: str | os.PathLike) -> Any:
         raise InputError(f"--model-config {path}: no such file (give a config.json or a directory holding one)")
     try:
         data = json.loads(target.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise InputError(f"--model-config {target}: not a JSON file ({exc})") from None
     if not isinstance(data, dict):
         raise InputError(f"--model-config {target}: expected a JSON object")
+    for field in SIZE_FIELDS:
+        value = data.get(field)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+            raise InputError(f"--model-config {target}: field {field!r} must be a whole number 0 or more, not {value!r}")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     from transformers import AutoConfig, PretrainedConfig
 

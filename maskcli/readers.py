@@ -34,6 +34,7 @@ EXTENSIONS = {
     ".arrow": "arrow",
 }
 STDIN = "-"
+CSV_FIELD_LIMIT = 2**31 - 1  # csv's default is 128 KiB; a record's size is bounded by memory, not csv
 
 
 class RowError(InputError):
@@ -133,6 +134,9 @@ def _jsonl(name: str, lines: Iterator[tuple[int, str]]) -> Iterator[tuple[Source
         except json.JSONDecodeError as exc:
             yield source, RowError(source, f"malformed JSON ({exc.msg}, column {exc.colno})")
             continue
+        except RecursionError:
+            yield source, RowError(source, "JSON nested too deeply to read")
+            continue
         yield source, record
     if not seen:
         raise InputError(f"{name}: no records (only blank lines)")
@@ -144,6 +148,8 @@ def _json_array(name: str, lines: Iterator[tuple[int, str]]) -> Iterator[tuple[S
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"{name}:{exc.lineno}: malformed JSON ({exc.msg}, column {exc.colno})") from None
+    except RecursionError:
+        raise InputError(f"{name}:{_deepest_line(text)}: JSON nested too deeply to read") from None
     if isinstance(data, dict):
         data = [data]
     if not isinstance(data, list):
@@ -152,6 +158,27 @@ def _json_array(name: str, lines: Iterator[tuple[int, str]]) -> Iterator[tuple[S
         raise InputError(f"{name}: the JSON array is empty")
     for index, record in enumerate(data):
         yield Source(name, row=index), record
+
+
+def _deepest_line(text: str) -> int:
+    """The line where the JSON ``text`` first reaches its deepest nesting (strings skipped)."""
+    depth = deepest = 0
+    line = where = 1
+    in_string = escaped = False
+    for char in text:
+        if char == "\n":
+            line += 1
+        elif in_string:
+            escaped, in_string = (False, True) if escaped else (char == "\\", char != '"')
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest, where = depth, line
+        elif char in "]}":
+            depth -= 1
+    return where
 
 
 def _delimited(name: str, lines: Iterator[tuple[int, str]], delimiter: str) -> Iterator[tuple[Source, Any]]:
@@ -163,6 +190,7 @@ def _delimited(name: str, lines: Iterator[tuple[int, str]], delimiter: str) -> I
             current[0] = number
             yield text
 
+    csv.field_size_limit(CSV_FIELD_LIMIT)
     reader = csv.reader(text_lines(), delimiter=delimiter)
     try:
         header = next(reader)
@@ -214,6 +242,15 @@ def _batches_to_records(name: str, batches: Iterator[Any]) -> Iterator[tuple[Sou
         raise InputError(f"{name}: no rows")
 
 
+def _damaged(name: str, batches: Iterator[Any]) -> Iterator[Any]:
+    """pyarrow's batches, with a corrupt page or a truncated file as one error naming ``name``."""
+    pa = _pyarrow("Arrow data")
+    try:
+        yield from batches
+    except (pa.ArrowException, OSError) as exc:
+        raise InputError(f"{name}: damaged file ({str(exc).splitlines()[0]})") from None
+
+
 def _parquet(path: str, stream: BinaryIO) -> Iterator[tuple[Source, Any]]:
     _pyarrow("Parquet")
     import pyarrow.parquet as pq
@@ -223,7 +260,7 @@ def _parquet(path: str, stream: BinaryIO) -> Iterator[tuple[Source, Any]]:
         parquet = pq.ParquetFile(stream if path == STDIN else path)
     except Exception as exc:  # pyarrow raises ArrowInvalid and friends
         raise InputError(f"{name}: not a Parquet file ({str(exc).splitlines()[0]})") from None
-    yield from _batches_to_records(name, parquet.iter_batches(batch_size=1024))
+    yield from _batches_to_records(name, _damaged(name, parquet.iter_batches(batch_size=1024)))
 
 
 def _arrow_file(path: str, stream: BinaryIO) -> Iterator[tuple[Source, Any]]:
@@ -250,7 +287,7 @@ def _arrow_dir(path: Path) -> Iterator[tuple[Source, Any]]:
     if state.exists():
         try:
             files = [path / f["filename"] for f in json.loads(state.read_text())["_data_files"]]
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, RecursionError) as exc:
             raise InputError(f"{state}: unreadable save_to_disk state ({exc})") from None
     else:
         files = sorted(path.glob("*.arrow"))
@@ -260,11 +297,13 @@ def _arrow_dir(path: Path) -> Iterator[tuple[Source, Any]]:
 
     def batches() -> Iterator[Any]:
         for file in files:
+            if not file.is_file():
+                raise InputError(f"{file}: missing (listed in {state.name})" if state.exists() else f"{file}: missing")
             with pa.memory_map(str(file)) as mapped:
                 try:
                     reader = pa.ipc.open_stream(mapped)
                 except Exception as exc:
                     raise InputError(f"{file}: not an Arrow stream ({str(exc).splitlines()[0]})") from None
-                yield from reader
+                yield from _damaged(str(file), iter(reader))
 
     yield from _batches_to_records(str(path), batches())

@@ -36,11 +36,16 @@ class LayerReach:
     coverage: float  # share of (q, k) cells reached
 
 
+def check_layers(layers: int) -> None:
+    """1 to :data:`MAX_TOKENS` layers: a reach over L <= MAX_TOKENS tokens is closed after L - 1."""
+    if not 1 <= layers <= MAX_TOKENS:
+        raise InputError(f"--layers must be between 1 and {MAX_TOKENS}, not {layers}")
+
+
 def reach(mask: np.ndarray, layers: int) -> list[np.ndarray]:
     """``[mask^1, ..., mask^layers]`` as boolean matrices (boolean semiring products)."""
     mask = np.asarray(mask, dtype=bool)
-    if layers < 1:
-        raise InputError(f"--layers must be at least 1, not {layers}")
+    check_layers(layers)
     if mask.shape[0] != mask.shape[-1]:
         raise InputError(f"--layers needs a square mask (queries = keys), not {mask.shape[0]}x{mask.shape[-1]}: "
                          "drop --q-offset and cross:T")

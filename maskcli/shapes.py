@@ -132,17 +132,31 @@ def _chat(source: Source, tok: TokenizerHandle, messages: list[dict], shape: str
     return TextRecord(source, text, shape, add_special_tokens=False)
 
 
-def _int_array(source: Source, record: dict, field: str) -> np.ndarray | None:
+INT64 = np.iinfo(np.int64)
+BINARY_FIELDS = ("attention_mask",)  # 0 = padding, 1 = attended (booleans count as 0/1)
+
+
+def _int_array(source: Source, record: dict, field: str, required: bool = False) -> np.ndarray | None:
+    """``record[field]`` as int64 ids; ``None`` when absent (or ``null``) and not ``required``."""
     value = record.get(field)
-    if value is None:
+    if value is None and not required:
         return None
     if not isinstance(value, list) or not all(isinstance(v, (int, bool)) for v in value):
-        raise RowError(source, f"field {field!r}: expected a list of integers")
-    return np.asarray(value, dtype=np.int64)
+        got = "null" if value is None else type(value).__name__
+        raise RowError(source, f"field {field!r}: expected a list of integers, got {got}")
+    outside = next((i for i, v in enumerate(value) if not INT64.min <= v <= INT64.max), None)
+    if outside is not None:
+        raise RowError(source, f"field {field!r}[{outside}] = {value[outside]} does not fit in 64 bits")
+    array = np.asarray(value, dtype=np.int64)
+    if field in BINARY_FIELDS:
+        bad = np.flatnonzero((array != 0) & (array != 1))
+        if bad.size:
+            raise RowError(source, f"field {field!r}[{bad[0]}] = {array[bad[0]]}: expected 0 or 1")
+    return array
 
 
 def _pretokenized(source: Source, record: dict, tok: TokenizerHandle, strict: bool) -> Row:
-    arrays = {field: _int_array(source, record, field) for field in TOKEN_FIELDS}
+    arrays = {field: _int_array(source, record, field, required=field == "input_ids") for field in TOKEN_FIELDS}
     ids = arrays["input_ids"]
     given_mask = arrays["attention_mask"] is not None
     mask = arrays["attention_mask"] if given_mask else np.ones_like(ids)
@@ -162,7 +176,7 @@ def _pretokenized(source: Source, record: dict, tok: TokenizerHandle, strict: bo
 
 
 def _torchtune(source: Source, record: dict, tok: TokenizerHandle, strict: bool) -> Row:
-    ids = _int_array(source, record, "tokens")
+    ids = _int_array(source, record, "tokens", required=True)
     loss_mask = _int_array(source, record, "mask")
     labels = None
     if loss_mask is not None:

@@ -69,13 +69,16 @@ def everything(q: np.ndarray, k: np.ndarray, ctx: RowContext, spec: Any) -> np.n
     return np.ones(np.broadcast_shapes(np.shape(q), np.shape(k)), dtype=bool)
 
 
+MAX_SIZE = 2**31 - 1  # sizes and positions beyond any sequence a tokenizer (usize/int32 ids) can produce
+
+
 def positive_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
         raise ValueError("must be an integer") from None
-    if value < 1:
-        raise ValueError("must be at least 1")
+    if not 1 <= value <= MAX_SIZE:
+        raise ValueError(f"must be between 1 and {MAX_SIZE}")
     return value
 
 
@@ -85,8 +88,8 @@ def int_list(text: str) -> tuple[int, ...]:
         values = tuple(int(part) for part in text.split("+"))
     except ValueError:
         raise ValueError("must be token positions joined by +, like 0+5") from None
-    if any(v < 0 for v in values):
-        raise ValueError("must be positions 0 or more")
+    if any(not 0 <= v <= MAX_SIZE for v in values):
+        raise ValueError(f"must be positions between 0 and {MAX_SIZE}")
     return values
 
 

@@ -43,6 +43,7 @@ class TokenizerHandle:
     padding_side: str = "right"
     truncation_side: str = "right"
     model_max_length: int = NO_MAX_LENGTH
+    returns_token_type_ids: bool = False  # "token_type_ids" in transformers' model_input_names (BERT-like)
     pad_token_type_id: int = 0
     split_special_tokens: bool = False
     vocab_size: int = 0
@@ -109,13 +110,24 @@ def with_pad_token(handle: TokenizerHandle, pad_token: str) -> TokenizerHandle:
     if pad_token in SPECIAL_ALIASES:
         token = getattr(handle, f"{pad_token}_token")
         if token is None:
-            raise InputError(f"--pad-token {pad_token}: tokenizer {handle.name} has no {pad_token} token")
+            raise InputError(f"--pad-token {pad_token}: tokenizer {handle.name} has no {pad_token} token; "
+                             f"name a token of its vocabulary instead, e.g. {pad_token_hint(handle)}")
     else:
         token = pad_token
     token_id = handle.backend.token_to_id(token)
     if token_id is None:
         raise InputError(f"--pad-token {pad_token!r}: {token!r} is not in the vocabulary of {handle.name}")
     return dataclasses.replace(handle, pad_token=token, pad_token_id=token_id)
+
+
+def pad_token_hint(handle: TokenizerHandle) -> str:
+    """A ``--pad-token`` that works for this tokenizer: ``eos`` if it has one, else a real token
+    (an added special token first, as a bare tokenizer.json declares no eos)."""
+    if handle.eos_token is not None:
+        return "--pad-token eos"
+    added = [t.content for _, t in sorted(handle.backend.get_added_tokens_decoder().items()) if t.special]
+    token = added[0] if added else handle.backend.id_to_token(0)
+    return f"--pad-token '{token}'"
 
 
 def looks_like_path(spec: str) -> bool:
@@ -240,13 +252,19 @@ def _from_transformers(spec: str, where: str) -> TokenizerHandle:
         source = (f"tokenizer {spec!r}: not a local path, and neither the Hugging Face Hub nor its local cache had it"
                   if is_hub else f"tokenizer from {where}")
         raise InputError(f"cannot load {source} ({_first_line(exc)}); {LOCAL_HINT}") from None
+    except Exception as exc:  # a malformed file: transformers and tokenizers raise TypeError, AttributeError, ...
+        raise InputError(f"cannot load tokenizer from {where}: a malformed file ({type(exc).__name__}: "
+                         f"{_first_line(exc)})") from None
     backend = getattr(hf, "backend_tokenizer", None)
     if backend is None:
         raise InputError(
             f"{where}: {type(hf).__name__} is not a fast (tokenizers-backed) tokenizer; "
             "maskcli needs a tokenizer.json"
         )
-    return handle_from_transformers(hf, name=spec)
+    try:
+        return handle_from_transformers(hf, name=spec)
+    except (TypeError, ValueError, OverflowError) as exc:  # e.g. model_max_length "abc" in tokenizer_config.json
+        raise InputError(f"{where}: tokenizer_config.json has a value of the wrong type ({_first_line(exc)})") from None
 
 
 def _unreachable(spec: str, reason: str) -> InputError:
@@ -321,6 +339,7 @@ def handle_from_transformers(hf: Any, name: str) -> TokenizerHandle:
         padding_side=hf.padding_side,
         truncation_side=hf.truncation_side,
         model_max_length=int(min(hf.model_max_length, NO_MAX_LENGTH)),
+        returns_token_type_ids="token_type_ids" in getattr(hf, "model_input_names", ()),
         pad_token_type_id=hf.pad_token_type_id,
         split_special_tokens=bool(getattr(hf, "split_special_tokens", False)),
         vocab_size=hf.vocab_size,

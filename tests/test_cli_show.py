@@ -57,6 +57,7 @@ def test_output_file_is_written(cli, tmp_path):
     target = tmp_path / "batch.json"
     result = cli("show", "Hello world", "-o", target)
     assert result.exit_code == 0, result.stderr
+    assert result.stdout == ""  # the file is the output, as with -o FILE.npz (no grids on stdout)
     assert json.loads(target.read_text())["sequences"][0]["input_ids"] == [15496, 995]
     assert list(tmp_path.iterdir()) == [target]  # no temporary file left behind
 
@@ -109,7 +110,7 @@ def test_no_color_output_has_no_escape_codes(cli):
     [
         (["Hello world", "Hi"], "no pad token; choose one with --pad-token (e.g. --pad-token eos)"),
         (["Hi", "-t", "./does/not/exist"], "tokenizer path './does/not/exist' does not exist"),
-        (["Hi", "--max-length", "0"], "--max-length must be a positive integer"),
+        (["Hi", "--max-length", "0"], "--max-length must be between 1 and 2147483647, not 0"),
         (["Hi", "--pad-token", "<nope>"], "'<nope>' is not in the vocabulary"),
         (["Hi", "--range", "9:3"], "--range 9:3: need 0 <= A < B"),
         (["Hi", "--range", "abc"], "--range must look like A:B"),

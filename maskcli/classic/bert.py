@@ -56,7 +56,7 @@ class _TorchDraws:
         try:
             import torch
         except ImportError:
-            raise InputError("--rng torch needs PyTorch installed (pip install torch); --rng numpy does not") from None
+            raise InputError("--mlm-rng torch needs PyTorch installed (pip install torch); --mlm-rng numpy does not") from None
         self.torch = torch
         self.generator = torch.Generator().manual_seed(seed)
 

@@ -24,12 +24,20 @@ CONVENTION = "additive attn_mask per window: 0 = attend, -100 = blocked (added t
 BLOCKED = -100.0
 
 
+MAX_MASK_CELLS = 2**24  # H*W/M^2 windows of M^2 x M^2: Swin-B at 224 px (56 x 56, M = 7) needs 153,664
+
+
 def region_ids(height: int, width: int, window: int, shift: int) -> np.ndarray:
     """The reference ``img_mask``: ``cnt`` over ``h_slices x w_slices`` in the shifted frame."""
+    if height < 1 or width < 1:
+        raise InputError(f"--image {height} {width}: H and W must be at least 1 patch")
     if window < 1 or height % window or width % window:
         raise InputError(f"--image {height} {width} must be multiples of --window {window}")
     if not 0 < shift < window:
         raise InputError(f"--shift must satisfy 0 < S < window {window} (Swin builds no mask for S = 0), not {shift}")
+    if height * width * window * window > MAX_MASK_CELLS:
+        raise InputError(f"--image {height} {width} --window {window}: the window masks would hold "
+                         f"{height * width * window * window:,} cells; at most {MAX_MASK_CELLS:,}")
     img = np.zeros((height, width), dtype=np.int64)
     slices = (slice(0, -window), slice(-window, -shift), slice(-shift, None))
     cnt = 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import os
 import sys
@@ -29,7 +30,9 @@ def fail(message: str) -> typer.Exit:
 
 
 def handles_input_errors(command: F) -> F:
-    """Turn :class:`InputError` into one stderr line and exit code 2 (``MASKCLI_DEBUG=1``: traceback)."""
+    """Turn :class:`InputError`, a full disk and any unexpected exception (``internal error: ...``) into
+    one stderr line and exit code 2 (``MASKCLI_DEBUG=1``: the traceback). typer's exits and
+    KeyboardInterrupt pass through."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -42,8 +45,26 @@ def handles_input_errors(command: F) -> F:
         except BrokenPipeError:  # `maskcli show ... | head`: the reader left, which is fine
             sys.stderr.close()
             raise typer.Exit(EXIT_OK) from None
+        except Exception as exc:
+            if _passes_through(exc) or debug_enabled():
+                raise
+            typer.echo(_unexpected(exc), err=True)
+            raise typer.Exit(EXIT_USAGE) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _passes_through(exc: Exception) -> bool:
+    """typer's own exits and usage errors (click's family: ``exit_code``) keep their meaning."""
+    return isinstance(exc, (typer.Exit, typer.Abort)) or hasattr(exc, "exit_code")
+
+
+def _unexpected(exc: Exception) -> str:
+    """The one line for an exception that is not an :class:`InputError`."""
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return f"Error: no space left on device: the output is incomplete ({exc.strerror or exc})"
+    message = str(exc).splitlines()[0] if str(exc) else ""
+    return f"internal error: {type(exc).__name__}: {message} (rerun with MASKCLI_DEBUG=1 for the traceback)"
 
 
 def stdout_console() -> Any:

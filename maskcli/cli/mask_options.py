@@ -59,7 +59,7 @@ PngOpt = Annotated[
     Optional[Path],
     typer.Option(help="Also draw each grid as a heatmap PNG with token labels (needs matplotlib: maskcli[plot])."),
 ]
-SeedOpt = Annotated[int, typer.Option(help="Seed of random draws: bert-mlm's --mlm-probability, xlnet without perm.")]
+SeedOpt = Annotated[int, typer.Option(min=0, help="Seed of random draws: bert-mlm's --mlm-probability, xlnet without perm.")]
 MlmPositionsOpt = Annotated[
     Optional[str], typer.Option(help="bert-mlm: exactly these token positions become [MASK], e.g. 1,3.")
 ]

@@ -48,7 +48,7 @@ InputFormatOpt = Annotated[
 FieldOpt = Annotated[str, typer.Option(help="Record field holding the text.")]
 RowsOpt = Annotated[Optional[str], typer.Option(help="Only records A:B (0-based, B exclusive).")]
 LimitOpt = Annotated[Optional[int], typer.Option(help="At most N records.")]
-BatchSizeOpt = Annotated[int, typer.Option(help="Records per padded batch.")]
+BatchSizeOpt = Annotated[int, typer.Option(min=1, help="Records per padded batch.")]
 OnErrorOpt = Annotated[OnError, typer.Option(help="fail on a bad record, or skip and count it.")]
 PaddingOpt = Annotated[Padding, typer.Option(help="Padding strategy, as in the tokenizer's __call__.")]
 MaxLengthOpt = Annotated[Optional[int], typer.Option(help="max_length for padding and truncation.")]

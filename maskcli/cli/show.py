@@ -237,11 +237,12 @@ def check_drawing(request: "MaskRequest", layers: int | None, block_size: int | 
     """Options that only make sense for the grids, checked before anything is read."""
     from maskcli.blocks import check_block_size
     from maskcli.cli.mask_options import wants_grids
+    from maskcli.receptive import check_layers
 
     if layers is not None and not wants_grids(request):
         raise InputError("--layers applies to --mask kinds; add one, e.g. --mask window:3")
-    if layers is not None and layers < 1:
-        raise InputError(f"--layers must be at least 1, not {layers}")
+    if layers is not None:
+        check_layers(layers)
     if layers is not None and block_size is not None:
         raise InputError("--layers draws token grids; not with --block-size")
     if block_size is not None:
@@ -308,8 +309,7 @@ def emit_batches(
                 if as_json:
                     sys.stdout.write(line + "\n")
             sys.stdout.flush()
-        if as_json:
-            return
+        return  # -o FILE is data like --json: no grids on stdout (as with -o FILE.npz)
     from maskcli.render.batch import View, render_batch, render_header
 
     from maskcli.render.blocks import render_rows_blocks

@@ -33,7 +33,7 @@ def swin(
     image: Annotated[tuple[int, int], typer.Option(help="Image of H W patches.")],
     window: Annotated[int, typer.Option(help="Window size M (H and W are multiples of M).")],
     shift: Annotated[int, typer.Option(help="Cyclic shift S, 0 < S < M.")],
-    windows: Annotated[int, typer.Option(help="Draw the first N windows and the last one.")] = 4,
+    windows: Annotated[int, typer.Option(min=1, help="Draw the first N windows and the last one.")] = 4,
     as_json: Annotated[bool, typer.Option("--json", help="Region ids and every window's additive mask as JSON.")] = False,
     svg: SvgOpt = None,
     html: HtmlOpt = None,

@@ -187,12 +187,16 @@ def default_grids(seq: Row, window: tuple[int, int], style: GridStyle) -> tuple[
     return grids, notes + [Text(f"{lint.code}: {lint.message}", style="yellow") for lint in lints]
 
 
+def _token(token: str | None, token_id: int | None) -> str:
+    return "none" if token is None else f"{token!r} ({token_id})"
+
+
 def render_header(console: Console, tok: TokenizerHandle) -> None:
     """Tokenizer and legend, once per output."""
     console.print(
         Text(f"tokenizer {tok.name} ({tok.class_name})", style="bold")
         + Text(
-            f" · pad {tok.pad_token!r} ({tok.pad_token_id}) · eos {tok.eos_token!r} ({tok.eos_token_id})",
+            f" · pad {_token(tok.pad_token, tok.pad_token_id)} · eos {_token(tok.eos_token, tok.eos_token_id)}",
             style="bright_black",
         )
     )

@@ -28,7 +28,7 @@ def render_report(report: Report, color: bool = False) -> str:
     tok = report.tokenizer
     console.print(Text("maskcli check", style="bold") + Text(
         f" · {s['rows']} rows from {', '.join(report.inputs)} · tokenizer {tok['name']} "
-        f"(pad {tok['pad_token']!r}, eos {tok['eos_token']!r})"
+        f"(pad {_token(tok['pad_token'])}, eos {_token(tok['eos_token'])})"
         + (f" · config {report.config_file}" if report.config_file else ""), style="bright_black"))
     console.print(_statistics(report))
     console.print(_histogram(report))
@@ -56,7 +56,8 @@ def _statistics(report: Report) -> Table:
                   str(s["pad_tokens"]))
     table.add_row("length min / p50 / p90 / p95 / p99 / max",
                   " / ".join(str(lengths[k]) for k in ("min", "p50", "p90", "p95", "p99", "max")))
-    table.add_row(f"rows over max_length {trunc['max_length']}", str(trunc["rows_over_max_length"]))
+    limit = "(no max length)" if trunc["max_length"] is None else trunc["max_length"]
+    table.add_row(f"rows over max_length {limit}", str(trunc["rows_over_max_length"]))
     table.add_row("tokens lost to truncation", str(trunc["tokens_lost"]))
     table.add_row("trained-token share", _percent(s["trained_token_share"]))
     return table
@@ -75,9 +76,16 @@ def _histogram(report: Report) -> Table:
     return table
 
 
+def _token(token: str | None) -> str:
+    return "none" if token is None else repr(token)
+
+
 def _padding(report: Report) -> Table:
     p = report.summary["padding"]
-    table = Table(title=f"padding waste (batch size {p['batch_size']}, context {p['context_length']})",
+    context = p["context_length"]
+    if report.summary["truncation"]["max_length"] is None:
+        context = f"{context}, the longest row: the tokenizer has no max length"
+    table = Table(title=f"padding waste (batch size {p['batch_size']}, context {context})",
                   title_justify="left", box=None, pad_edge=False)
     table.add_column("strategy", style="bright_black")
     table.add_column("pad tokens", justify="right")

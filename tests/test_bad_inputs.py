@@ -1,0 +1,291 @@
+"""Every bad input is one ``Error:`` line on stderr and exit 2; an unexpected exception is one
+``internal error:`` line; a full disk is one line. Exit 1 stays "check found problems"."""
+
+import errno
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import SAMPLES
+
+ROOT = Path(__file__).parent.parent
+BIG = 2**70
+ENV = {**{k: v for k, v in os.environ.items() if k != "MASKCLI_DEBUG"}, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}
+
+
+def one_line(result, message):
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [result.stderr.strip()]
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def jsonl(tmp_path, *records):
+    path = tmp_path / "rows.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    return path
+
+
+@pytest.mark.parametrize(
+    "record, message",
+    [
+        ({"input_ids": [1, BIG]}, f"rows.jsonl:1: field 'input_ids'[1] = {BIG} does not fit in 64 bits"),
+        ({"input_ids": [1, 2], "labels": [-BIG, 2]}, f"field 'labels'[0] = {-BIG} does not fit in 64 bits"),
+        ({"input_ids": [1, 2], "attention_mask": [1, BIG]}, "field 'attention_mask'[1]"),
+        ({"tokens": [1, 2], "mask": [True, BIG]}, f"field 'mask'[1] = {BIG} does not fit in 64 bits"),
+        ({"input_ids": [1, 2], "attention_mask": [1, -1]}, "field 'attention_mask'[1] = -1: expected 0 or 1"),
+        ({"input_ids": [1, 2], "attention_mask": [2, 1]}, "field 'attention_mask'[0] = 2: expected 0 or 1"),
+        ({"input_ids": None}, "rows.jsonl:1: field 'input_ids': expected a list of integers, got null"),
+        ({"input_ids": [1, 2], "labels": "x"}, "field 'labels': expected a list of integers, got str"),
+        ({"tokens": [1, 2.5]}, "field 'tokens': expected a list of integers, got list"),
+    ],
+)
+def test_bad_pretokenized_fields(cli, tmp_path, record, message):
+    one_line(cli("show", "-f", jsonl(tmp_path, record), "--pad-token", "eos"), message)
+
+
+def test_boolean_attention_mask_is_accepted(cli, tmp_path):
+    result = cli("show", "-f", jsonl(tmp_path, {"input_ids": [1, 2], "attention_mask": [True, False]}),
+                 "--pad-token", "eos", "--json", "--no-matrices")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["sequences"][0]["attention_mask"] == [1, 0]
+
+
+def test_out_of_range_rows_are_skipped_and_counted(cli, tmp_path):
+    path = jsonl(tmp_path, {"input_ids": [1, 2]}, {"input_ids": [BIG]}, {"input_ids": [1], "attention_mask": [-1]},
+                 {"input_ids": [3, 4]})
+    result = cli("show", "-f", path, "--pad-token", "eos", "--on-error", "skip", "--json", "--no-matrices")
+    assert result.exit_code == 0, result.stderr
+    assert [s["input_ids"] for s in json.loads(result.stdout)["sequences"]] == [[1, 2], [3, 4]]
+    assert result.stderr.startswith("Warning: skipped 2 bad row(s)")
+
+
+def test_deep_json_line_names_file_and_line(cli, tmp_path):
+    path = tmp_path / "deep.jsonl"
+    path.write_text('{"text": "ok"}\n' + "[" * 100_000 + "]" * 100_000 + "\n")
+    one_line(cli("show", "-f", path, "--pad-token", "eos"), f"{path}:2: JSON nested too deeply to read")
+
+
+def test_deep_json_array_names_file_and_line(cli, tmp_path):
+    path = tmp_path / "deep.json"
+    path.write_text('[{"text": "ok"},\n' + "[" * 100_000 + "]" * 100_000 + "]\n")
+    one_line(cli("show", "-f", path, "--pad-token", "eos"), f"{path}:2: JSON nested too deeply to read")
+
+
+def test_csv_field_of_any_size(cli, tmp_path):
+    path = tmp_path / "big.csv"
+    path.write_text("text\n" + "ab " * 70_000 + "\n")
+    result = cli("show", "-f", path, "--max-length", "8", "--truncation", "--padding", "none", "--json", "--no-matrices")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["sequences"][0]["text"] == "ab " * 70_000
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["show", "hi", "--max-length", "99999999999999999999"],
+         "Error: --max-length must be between 1 and 2147483647, not 99999999999999999999"),
+        (["show", "hi", "--pad-token", "eos", "--pad-to-multiple-of", str(BIG)], "--pad-to-multiple-of must be between 1"),
+        (["show", "hi", "--mask", "window:99999999999999999999999"],
+         "--mask 'window:99999999999999999999999': size must be between 1 and 2147483647"),
+        (["show", "hi", "--mask", "causal", "--layers", str(BIG)], f"--layers must be between 1 and 2048, not {BIG}"),
+        (["swin", "--image", "0", "0", "--window", "2", "--shift", "1"], "--image 0 0: H and W must be at least 1 patch"),
+        (["swin", "--image", "4096", "4096", "--window", "4", "--shift", "1"], "the window masks would hold"),
+    ],
+)
+def test_integer_options_out_of_range(cli, args, message):
+    one_line(cli(*args), message)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["show", "hi", "--mask", "xlnet", "--seed", "-1"], "Invalid value for '--seed': -1 is not in the range x>=0."),
+        (["show", "hi", "--batch-size", "0"], "Invalid value for '--batch-size': 0 is not in the range x>=1."),
+        (["swin", "--image", "4", "4", "--window", "2", "--shift", "1", "--windows", "0"],
+         "Invalid value for '--windows': 0 is not in the range x>=1."),
+    ],
+)
+def test_integer_options_below_their_minimum(args, message):
+    """Checked by typer while parsing: the console script's one-line usage error."""
+    done = subprocess.run([sys.executable, "-m", "maskcli", *args], capture_output=True, text=True, env=ENV)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr == f"Error: {message} (see 'maskcli {args[0]} --help')\n"
+
+
+def test_unexpected_exception_is_one_internal_error_line(cli, monkeypatch):
+    import maskcli.tokenizer
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("the bug")
+
+    monkeypatch.setattr(maskcli.tokenizer, "load_tokenizer", broken)
+    result = cli("show", "hi")
+    assert result.exit_code == 2
+    assert result.stderr == ("internal error: ZeroDivisionError: the bug "
+                             "(rerun with MASKCLI_DEBUG=1 for the traceback)\n")
+    monkeypatch.setenv("MASKCLI_DEBUG", "1")
+    result = cli("show", "hi")
+    assert isinstance(result.exception, ZeroDivisionError)
+
+
+def test_keyboard_interrupt_passes_through(cli, monkeypatch):
+    import maskcli.tokenizer
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(maskcli.tokenizer, "load_tokenizer", interrupted)
+    result = cli("show", "hi")
+    assert result.exit_code == 130  # 128 + SIGINT, as typer exits on Ctrl-C: not an internal error
+    assert "internal error" not in result.stderr
+
+
+FULL_STDOUT = """
+import errno, io, sys
+class Full(io.TextIOBase):
+    def write(self, text):
+        raise OSError(errno.ENOSPC, "No space left on device")
+sys.stdout = Full()
+sys.argv = ["maskcli", *sys.argv[1:]]
+from maskcli.cli import main
+main()
+"""
+
+
+@pytest.mark.parametrize("args", [["show", "hi", "--json"], ["show", "hi"], ["masks", "--json"]])
+def test_full_disk_on_stdout_is_one_line(args):
+    done = subprocess.run([sys.executable, "-c", FULL_STDOUT, *args], capture_output=True, text=True, env=ENV)
+    assert done.returncode == 2
+    assert done.stderr == f"Error: no space left on device: the output is incomplete ({os.strerror(errno.ENOSPC)})\n"
+
+
+def test_model_config_bad_sliding_window_names_file_and_field(cli, tmp_path):
+    for value in ("abc", -4):
+        (tmp_path / "config.json").write_text(json.dumps({"model_type": "mistral", "sliding_window": value}))
+        one_line(cli("show", "hi", "--model-config", tmp_path),
+                 f"--model-config {tmp_path / 'config.json'}: field 'sliding_window' must be a whole number 0 or more, "
+                 f"not {value!r}")
+
+
+def _edit_json(path, edit):
+    path.write_text(json.dumps(edit(json.loads(path.read_text()))))
+
+
+@pytest.mark.parametrize(
+    "break_it, message",
+    [
+        (lambda d: (d / "tokenizer_config.json").write_text("[1, 2]"), "a malformed file (AttributeError"),
+        (lambda d: _edit_json(d / "tokenizer_config.json", lambda c: {**c, "model_max_length": "abc"}),
+         "tokenizer_config.json has a value of the wrong type"),
+        (lambda d: _edit_json(d / "tokenizer.json", lambda t: {**t, "added_tokens": [
+            {**t["added_tokens"][0], "id": 2**32}]}), "expected u32"),
+        (lambda d: _edit_json(d / "tokenizer.json", lambda t: {**t, "model": {
+            **t["model"], "merges": t["model"]["merges"] + [["zzzq", "qqqz"]]}}), "Token `zzzq` out of vocabulary"),
+        (lambda d: (d / "tokenizer.json").write_text("not json {"), "Expecting value: line 1 column 1"),
+    ],
+)
+def test_malformed_tokenizer_directory_is_one_line(cli, tmp_path, break_it, message):
+    import tokenizer_factory
+
+    directory = tokenizer_factory.gpt2_like(tmp_path / "tok")
+    break_it(directory)
+    result = cli("show", "hi", "-t", directory, "--pad-token", "eos")
+    one_line(result, message)
+    assert str(directory) in result.stderr
+
+
+def test_mlm_rng_torch_without_torch_names_the_real_option(cli, monkeypatch, tokenizer_dirs):
+    monkeypatch.setitem(sys.modules, "torch", None)  # import torch fails as on a plain install
+    result = cli("show", "the cat", "-t", tokenizer_dirs["bert_like"], "--mask", "bert-mlm", "--mlm-rng", "torch")
+    one_line(result, "Error: --mlm-rng torch needs PyTorch installed (pip install torch); --mlm-rng numpy does not")
+
+
+def test_pad_token_hint_for_a_bare_tokenizer_json_works(cli, tokenizer_dirs):
+    bare = tokenizer_dirs["gpt2_like"] / "tokenizer.json"
+    refused = cli("show", "hi there", "a", "-t", bare)
+    one_line(refused, "has no pad token; choose one with --pad-token (e.g. --pad-token '<|endoftext|>')")
+    assert "pad = eos" not in refused.stderr
+    hint = refused.stderr.split("e.g. ")[1].split(")")[0].split(" ", 1)
+    assert cli("show", "hi there", "a", "-t", bare, hint[0], hint[1].strip("'"), "--json").exit_code == 0
+    one_line(cli("show", "hi", "-t", bare, "--pad-token", "eos"),
+             f"--pad-token eos: tokenizer {bare} has no eos token; name a token of its vocabulary instead, "
+             "e.g. --pad-token '<|endoftext|>'")
+
+
+def test_no_max_length_and_no_eos_read_plainly(cli, tokenizer_dirs):
+    bare = tokenizer_dirs["gpt2_like"] / "tokenizer.json"  # transformers: no model_max_length, no eos
+    result = cli("check", SAMPLES / "texts.jsonl", "-t", bare, "--pad-token", "<|endoftext|>")
+    assert result.exit_code in (0, 1), result.stderr
+    assert "None" not in result.stdout
+    assert "eos none" in result.stdout
+    assert "rows over max_length (no max length)" in result.stdout
+    assert "the longest row: the tokenizer has no max length" in " ".join(result.stdout.split())
+    shown = cli("show", "hi", "-t", bare)
+    assert shown.exit_code == 0, shown.stderr
+    assert " ".join(shown.stdout.split()).startswith(f"tokenizer {bare} (TokenizersBackend) · pad none · eos none ")
+
+
+@pytest.mark.parametrize("tokenizer_class", ["BertTokenizer", "PreTrainedTokenizerFast"])
+def test_token_type_ids_in_the_json_exactly_when_transformers_returns_them(cli, tmp_path, tokenizer_class):
+    import tokenizer_factory
+    from transformers import AutoTokenizer
+
+    directory = tokenizer_factory.bert_like(tmp_path / "bert")
+    _edit_json(directory / "tokenizer_config.json", lambda c: {**c, "tokenizer_class": tokenizer_class})
+    texts = ["the cat sat", "a"]
+    expected = AutoTokenizer.from_pretrained(str(directory))(texts, padding=True)
+    result = cli("show", *texts, "-t", directory, "--json", "--no-matrices")
+    assert result.exit_code == 0, result.stderr
+    sequences = json.loads(result.stdout)["sequences"]
+    assert [s["input_ids"] for s in sequences] == expected["input_ids"]
+    if "token_type_ids" in expected:
+        assert [s["token_type_ids"] for s in sequences] == expected["token_type_ids"]
+    else:
+        assert all("token_type_ids" not in s for s in sequences)
+
+
+def _arrow_copy(tmp_path):
+    import shutil
+
+    copy = tmp_path / "ds"
+    shutil.copytree(SAMPLES / "hf_dataset", copy)
+    return copy, next(copy.glob("*.arrow"))
+
+
+def test_save_to_disk_with_a_missing_arrow_file(cli, tmp_path):
+    directory, arrow = _arrow_copy(tmp_path)
+    arrow.unlink()
+    one_line(cli("show", "-f", directory, "--pad-token", "eos"), f"Error: {arrow}: missing (listed in state.json)")
+
+
+def test_save_to_disk_with_a_truncated_arrow_file(cli, tmp_path):
+    directory, arrow = _arrow_copy(tmp_path)
+    data = arrow.read_bytes()
+    arrow.write_bytes(data[: len(data) // 2])
+    one_line(cli("show", "-f", directory, "--pad-token", "eos"), f"Error: {arrow}: damaged file (")
+
+
+def test_corrupted_parquet_names_the_file(cli, tmp_path):
+    data = bytearray((SAMPLES / "texts.parquet").read_bytes())
+    middle = len(data) // 2
+    data[middle - 20: middle + 20] = bytes(b ^ 0xFF for b in data[middle - 20: middle + 20])
+    path = tmp_path / "texts.parquet"
+    path.write_bytes(bytes(data))
+    one_line(cli("show", "-f", path, "--pad-token", "eos"), f"Error: {path}: ")
+
+
+@pytest.mark.parametrize("name", ["out.json", "out.npz"])
+def test_output_file_prints_no_grids_whatever_its_format(cli, tmp_path, name):
+    result = cli("show", "a b c", "--mask", "window:2", "-o", tmp_path / name)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == ""
+    assert (tmp_path / name).stat().st_size > 0
+    with_json = cli("show", "a b c", "--mask", "window:2", "-o", tmp_path / name, "--json")
+    assert json.loads(with_json.stdout)["sequences"][0]["input_ids"] == [64, 275, 269]
