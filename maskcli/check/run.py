@@ -2,7 +2,8 @@
 
 With several processes the main process only reads records; workers tokenize and check
 chunks of whole batches, and their audits are merged in file order, so the report is the
-same as with one process. At most ``2 x N`` chunks are in flight: memory stays constant.
+same as with one process. One chunk per worker is in flight: memory stays constant.
+The processes themselves (signals, dead workers) are :mod:`maskcli.check.workers`' job.
 """
 
 from __future__ import annotations
