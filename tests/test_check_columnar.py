@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from check_fixtures import CLEAN_GENERATE_ROWS, CLEAN_ROWS, EOT
-from maskcli.check.audit import make_context
+from maskcli.check import build_report
+from maskcli.check.audit import Audit, make_context
+from maskcli.check.formats import to_json
 from maskcli.check.columnar import COLUMNS, SIDES, RaggedBatch, screen
 from maskcli.check.config import CheckConfig
 from maskcli.check.rows import pretokenized_row
-from maskcli.records import Row, Source
+from maskcli.records import Source
 from maskcli.tokenizer import load_tokenizer
 
 CONFIGS = [
@@ -64,7 +68,7 @@ def test_a_row_the_screen_passes_is_clean_row_by_row(contexts, batch, present, w
     ragged = RaggedBatch.from_lists({name: [row[name] for row in batch] for name in names})
     screened = screen(ragged, ctx)
     for i, record in enumerate(batch):
-        result = pretokenized_row(as_row(record, names), ctx)
+        result = pretokenized_row(ragged.row(i, Source("t", row=i)), ctx)
         if result.issues:
             assert screened.suspect[i], (record, result.issues)
         if not screened.suspect[i]:
@@ -72,16 +76,6 @@ def test_a_row_the_screen_passes_is_clean_row_by_row(contexts, batch, present, w
             assert screened.real[i] == result.real
             assert bool(screened.ends_with_eos[i]) == result.ends_with_eos
             assert (None if screened.trained is None else screened.trained[i]) == result.trained
-
-
-def as_row(record: dict, names: tuple[str, ...]) -> Row:
-    """The row a reader makes of ``record`` with only the ``names`` fields (as shapes.py does)."""
-    arrays = {name: np.asarray(record[name], dtype=np.int64) if name in names else None for name in COLUMNS}
-    ids = arrays["input_ids"]
-    given_mask = arrays["attention_mask"] is not None
-    return Row(Source("t", row=0), ids, arrays["attention_mask"] if given_mask else np.ones_like(ids),
-               labels=arrays["labels"], position_ids=arrays["position_ids"], token_type_ids=arrays["token_type_ids"],
-               shape="pretokenized", pretokenized=True, given_attention_mask=given_mask)
 
 
 def test_clean_pipeline_rows_are_not_suspect(contexts):
@@ -94,3 +88,23 @@ def test_clean_pipeline_rows_are_not_suspect(contexts):
             names = tuple(name for name in COLUMNS if name in row)
             screened = screen(RaggedBatch.from_lists({name: [row[name]] for name in names}), ctx)
             assert screened.suspect.tolist() == [False], row
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(batch=st.lists(rows(), min_size=1, max_size=40), present=st.sets(st.sampled_from(COLUMNS[1:])),
+       which=st.integers(0, len(CONFIGS) - 1), split=st.integers(1, 40), batch_size=st.integers(1, 5))
+def test_the_columnar_engine_reports_what_the_row_engine_does(batch, present, which, split, batch_size):
+    """Whole reports (findings, the rows they list, statistics), engine against engine."""
+    config = dataclasses.replace(CONFIGS[which], batch_size=batch_size, rows_per_finding=3)
+    tok = load_tokenizer(config.tokenizer, pad_token=config.pad_token)
+    ctx = make_context(tok, config)[0]
+    names = ("input_ids", *sorted(present))
+    sources = [Source("data.parquet", row=i) for i in range(len(batch))]
+    by_rows, by_columns = Audit.start(ctx, config), Audit.start(ctx, config)
+    for start in range(0, len(batch), split):  # chunks, as the engines get them
+        part = batch[start:start + split]
+        ragged = RaggedBatch.from_lists({name: [row[name] for row in part] for name in names})
+        by_columns.update_columnar(ragged, sources[start:start + split])
+        by_rows.update([ragged.row(i, sources[start + i]) for i in range(len(part))])
+    reports = [to_json(build_report(audit, tok, config, ["data.parquet"])) for audit in (by_rows, by_columns)]
+    assert reports[0] == reports[1]

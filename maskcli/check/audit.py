@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from maskcli.batches import SkipLog, interpreted, prefetched, rows_of, tokenized
+from maskcli.check.columnar import SIDES, RaggedBatch, Screened, screen
 from maskcli.check.config import CheckConfig
 from maskcli.check.registry import select_checks
 from maskcli.check.rows import Context, RowAudit, pretokenized_row, tokenized_rows
@@ -122,6 +123,47 @@ class Audit:
             elif result.real == limit and not result.ends_with_eos:
                 self.full_without_eos.add(row.source, f"fills max_length {limit} and does not end with EOS", self.keep)
         return result.real
+
+    def update_columnar(self, batch: RaggedBatch, sources: Sequence[Source]) -> None:
+        """Check a batch of pre-tokenized rows in the columnar layout, in file order: what the
+        screen passes is counted with numpy, only suspect rows are checked one by one."""
+        screened = screen(batch, self.ctx)
+        real = screened.real.copy()
+        done = 0
+        for i in [*np.flatnonzero(screened.suspect).tolist(), len(batch)]:
+            self._clean(screened, sources, done, i)
+            if i < len(batch):
+                real[i] = self._pretokenized(batch.row(i, sources[i]))
+            done = i + 1
+        self.pending.extend(zip(sources, (batch.lengths() > real).tolist()))
+        self._padded(self.stats.add(batch.lengths(), real))
+
+    def _clean(self, screened: Screened, sources: Sequence[Source], start: int, stop: int) -> None:
+        """What :meth:`_pretokenized` counts, for rows ``start:stop`` that passed the screen."""
+        if start >= stop:
+            return
+        span = slice(start, stop)
+        for code, side in enumerate(SIDES):
+            if side in ("left", "right"):
+                self._count(self.sides.setdefault(side, Hits()), screened.side[span] == code, sources, start,
+                            f"padded on the {side}")
+        real = screened.real[span]
+        if screened.trained is not None:
+            self.stats.add_labels(stop - start, int(real.sum()), int(screened.trained[span].sum()))
+        limit = self.ctx.limit
+        if limit is not None and self.ctx.eos_id is not None:
+            short = (real > 0) & (real < limit)
+            self.short_rows += int(short.sum())
+            self.short_rows_with_eos += int((short & screened.ends_with_eos[span]).sum())
+            self._count(self.full_without_eos, (real == limit) & ~screened.ends_with_eos[span], sources, start,
+                        f"fills max_length {limit} and does not end with EOS")
+
+    def _count(self, hits: Hits, flags: np.ndarray, sources: Sequence[Source], start: int, detail: str) -> None:
+        """``hits.add`` for the flagged rows (sources made only for the first few kept)."""
+        flagged = np.flatnonzero(flags)
+        for i in flagged[: max(0, self.keep - len(hits.first))].tolist():
+            hits.first.append((sources[start + i], detail))
+        hits.count += int(flagged.size)
 
     def _batched(self, rows: Sequence[Row], given: np.ndarray, real: np.ndarray) -> None:
         """Group rows into training batches; flag rows that batching pads when that is a problem."""

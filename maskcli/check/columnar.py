@@ -22,6 +22,7 @@ import numpy as np
 
 from maskcli.check.rows import Context
 from maskcli.facts import IGNORE_INDEX
+from maskcli.records import Row, Source
 
 COLUMNS = ("input_ids", "attention_mask", "labels", "position_ids", "token_type_ids")
 SIDES = (None, "left", "right", "both")  # codes in Screened.side
@@ -49,6 +50,19 @@ class RaggedBatch:
 
     def __len__(self) -> int:
         return len(self.columns["input_ids"][1]) - 1
+
+    def lengths(self) -> np.ndarray:
+        return np.diff(self.columns["input_ids"][1])
+
+    def row(self, i: int, source: Source) -> Row:
+        """Row ``i`` as a reader makes it (no ``attention_mask`` column: all ones, not given)."""
+        fields = {name: values[offsets[i]:offsets[i + 1]] for name, (values, offsets) in self.columns.items()}
+        ids = fields["input_ids"]
+        given_mask = "attention_mask" in fields
+        return Row(source, ids, fields["attention_mask"] if given_mask else np.ones_like(ids),
+                   labels=fields.get("labels"), position_ids=fields.get("position_ids"),
+                   token_type_ids=fields.get("token_type_ids"), shape="pretokenized", pretokenized=True,
+                   given_attention_mask=given_mask)
 
 
 @dataclass(frozen=True)
