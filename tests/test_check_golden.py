@@ -59,3 +59,32 @@ def test_report_matches_its_golden_file(datasets, monkeypatch, dataset, name, ou
         golden.parent.mkdir(parents=True, exist_ok=True)
         golden.write_text(produced)
     assert produced == golden.read_text()
+
+
+@pytest.fixture(scope="module")
+def dense_parquet(datasets) -> Path:
+    """The planted pre-tokenized rows with every column present (no nulls): the columnar engine reads it."""
+    import pyarrow
+    import pyarrow.parquet as pq
+
+    tokenized = [row for row in planted_rows() if isinstance(row, dict) and "attention_mask" in row]
+    columns = {"input_ids": [row["input_ids"] for row in tokenized],
+               "attention_mask": [row["attention_mask"] for row in tokenized]}
+    pq.write_table(pyarrow.table(columns), datasets / "dense.parquet", row_group_size=5)
+    return datasets / "dense.parquet"
+
+
+@pytest.mark.parametrize("name", sorted(RUNS))
+def test_columnar_engine_reports_what_workers_on_records_do(dense_parquet, monkeypatch, name):
+    """One process reads the Parquet columns straight into the columnar engine; --num-proc 2 sends
+    records to workers that check row by row. Every format must come out the same."""
+    from maskcli.check.arrow_input import arrow_files
+
+    assert arrow_files([str(dense_parquet)], None) is not None  # it does take the columnar way
+    monkeypatch.chdir(dense_parquet.parent)
+    for output_format in FORMATS:
+        columnar = run(dense_parquet.name, *RUNS[name], "--format", output_format)
+        by_rows = run(dense_parquet.name, *RUNS[name], "--format", output_format, "--num-proc", "2")
+        assert columnar.exit_code in (0, 1), columnar.stderr
+        assert (columnar.exit_code, columnar.stdout, columnar.stderr) == (by_rows.exit_code, by_rows.stdout,
+                                                                         by_rows.stderr)

@@ -23,12 +23,14 @@ batch is costed on its own.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from maskcli.batches import SkipLog, interpreted, prefetched, rows_of, tokenized
+from maskcli.check.arrow_input import ragged_from_arrow
 from maskcli.check.columnar import SIDES, RaggedBatch, Screened, screen
 from maskcli.check.config import CheckConfig
 from maskcli.check.registry import select_checks
@@ -247,25 +249,66 @@ def audit_records(
     """Check ``(source, record)`` pairs (records as read from a file: dicts or strings)."""
     audit = Audit.start(ctx, config)
     log = log if log is not None else SkipLog(skip=config.on_error == "skip")
+    for rows in record_rows(records, tok, config, resolved, log):
+        audit.update(rows)
+    audit.skip_log(log)
+    return audit
+
+
+def record_rows(
+    records: Iterable[tuple[Source, object]], tok: TokenizerHandle, config: CheckConfig, resolved: ResolvedSettings,
+    log: SkipLog,
+) -> Iterator[list[Row]]:
+    """Records as chunks of rows: text tokenized (unpadded), pre-tokenized fields as given."""
     groups = interpreted(records, tok, field_name=config.field, batch_size=chunk_rows(config.batch_size), log=log,
                          strict=False)
     # a pipeline: one thread reads and interprets chunk N+2, one runs the Rust tokenizer on
     # chunk N+1 (it releases the GIL), and this one makes and checks the rows of chunk N
     settings = tokenize_settings(resolved)
     for encoded in prefetched(tokenized(tok, settings, items) for items in prefetched(groups)):
-        audit.update(rows_of(tok, encoded, special_tokens_mask=False).rows)
+        yield rows_of(tok, encoded, special_tokens_mask=False).rows
+
+
+def audit_arrow(
+    batches: Iterable[tuple[str, int, Any]], tok: TokenizerHandle, config: CheckConfig, ctx: Context,
+    resolved: ResolvedSettings, log: SkipLog | None = None, progress: Callable[[int], None] | None = None,
+) -> Audit:
+    """Check ``(path, index of its first row, Arrow record batch)`` triples, in order.
+
+    Batches of pre-tokenized integer-list columns are checked in the columnar layout; any other
+    batch record by record (the same findings either way)."""
+    audit = Audit.start(ctx, config)
+    log = log if log is not None else SkipLog(skip=config.on_error == "skip")
+    done = 0
+    for path, first, batch in batches:
+        sources = [Source(path, row=first + i) for i in range(batch.num_rows)]
+        ragged = ragged_from_arrow(batch)
+        if ragged is not None:
+            audit.update_columnar(ragged, sources)
+        else:
+            for rows in record_rows(zip(sources, batch.to_pylist()), tok, config, resolved, log):
+                audit.update(rows)
+        done += batch.num_rows
+        if progress is not None:
+            progress(done)
     audit.skip_log(log)
     return audit
 
 
 def audit_shard(
-    records: Iterable[object], tok: TokenizerHandle, config: CheckConfig = CheckConfig(), *,
+    records: Iterable[object] | Any, tok: TokenizerHandle, config: CheckConfig = CheckConfig(), *,
     path: str = "<records>", first_index: int = 0,
 ) -> Audit:
-    """Check one shard of records (dicts like ``{"text": ...}`` or ``{"input_ids": [...], ...}``, or strings).
+    """Check one shard: records (dicts like ``{"text": ...}`` or ``{"input_ids": [...], ...}``, or
+    strings), or an Arrow record batch or table (pre-tokenized columns are checked columnar).
 
     Rows are named ``path[first_index + i]`` in findings. Returns a mergeable :class:`Audit`.
     """
     ctx, resolved = make_context(tok, config)
+    if hasattr(records, "schema") and hasattr(records, "num_rows"):  # pyarrow RecordBatch or Table
+        parts = records.to_batches() if hasattr(records, "to_batches") else [records]
+        starts = np.cumsum([first_index] + [part.num_rows for part in parts])
+        return audit_arrow(((path, int(start), part) for start, part in zip(starts, parts)), tok, config, ctx,
+                           resolved)
     sourced = ((Source(path, row=first_index + i), record) for i, record in enumerate(records))
     return audit_records(sourced, tok, config, ctx, resolved)

@@ -13,7 +13,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from maskcli.batches import Selection, SkipLog, selected_records
-from maskcli.check.audit import Audit, audit_records, chunk_rows, make_context
+from maskcli.check.arrow_input import arrow_files
+from maskcli.check.audit import Audit, audit_arrow, audit_records, chunk_rows, make_context
 from maskcli.check.config import CheckConfig
 from maskcli.check.workers import check_process_count, run_in_order
 from maskcli.tokenizer import TokenizerHandle, load_tokenizer
@@ -29,6 +30,8 @@ def run_check(
     check_process_count(config.num_proc)
     ctx, resolved = make_context(tok, config)
     log = SkipLog(skip=config.on_error == "skip")
+    if config.num_proc == 1 and (files := arrow_files(paths, config.input_format)) is not None:
+        return audit_arrow(files, tok, config, ctx, resolved, log, progress)
     records = selected_records(paths, config.input_format, Selection(), log)
     if progress is not None:
         records = counted(records, progress)
