@@ -93,9 +93,8 @@ def screen(batch: RaggedBatch, ctx: Context) -> Screened:
         return np.bincount(row_of[flags], minlength=n)
 
     suspect = per_row((ids < 0) | (ids >= ctx.vocab_size)) > 0  # MC015
-    real = per_row(mask)
+    real, first, last = _real_span(np.flatnonzero(mask), offsets)
     suspect |= real == 0  # MC016
-    first, last = _first_and_last(np.flatnonzero(mask), row_of, n)
     suspect |= (last - first + 1) != real  # MC002 (and rows without real tokens)
     some = lengths > 0
     edge_masked = np.zeros((2, n), dtype=bool)
@@ -134,18 +133,17 @@ def screen(batch: RaggedBatch, ctx: Context) -> Screened:
     return Screened(suspect, side, real, trained_count, ends_with_eos)
 
 
-def _first_and_last(positions: np.ndarray, row_of: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Flat index of the first and last of ``positions`` (sorted) in each row; -1 where there is none."""
-    first = np.full(n, -1, dtype=np.int64)
-    last = np.full(n, -1, dtype=np.int64)
+def _real_span(positions: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per row: how many of ``positions`` (sorted flat indices) it holds, the first and the last
+    (-1 where none); binary searches per row, no pass over the tokens."""
+    lo = np.searchsorted(positions, offsets[:-1])
+    hi = np.searchsorted(positions, offsets[1:]) - 1
+    count = hi - lo + 1
     if not positions.size:
-        return first, last
-    rows = row_of[positions]
-    starts = np.flatnonzero(np.diff(rows, prepend=-1))
-    first[rows[starts]] = positions[starts]
-    ends = np.append(starts[1:], rows.size) - 1
-    last[rows[ends]] = positions[ends]
-    return first, last
+        return count, np.full(count.size, -1), np.full(count.size, -1)
+    first = np.where(count > 0, positions[np.minimum(lo, positions.size - 1)], -1)
+    last = np.where(count > 0, positions[np.maximum(hi, 0)], -1)
+    return count, first, last
 
 
 def _pads_may_disagree(ids: np.ndarray, mask: np.ndarray, row_of: np.ndarray, n: int, ctx: Context,
