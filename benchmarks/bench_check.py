@@ -1,4 +1,4 @@
-"""How fast is ``maskcli check`` next to the practical limit? One run, three programs, two sizes.
+"""How fast is ``maskcli check`` next to the practical limit? Text records, then pre-tokenized Parquet.
 
 For each size (20,000 and 200,000 JSONL text records by default) this generates the file once,
 then runs, each as a whole process, interleaved, ``--repeat`` times:
@@ -8,6 +8,10 @@ then runs, each as a whole process, interleaved, ``--repeat`` times:
       ``encode_batch_fast`` on batches of 1,000 (the practical limit: no checking at all);
   (c) transformers' ``GPT2Tokenizer`` (built offline from the same vocab.json / merges.txt)
       called with ``padding=True`` on batches of 1,000.
+
+Then, for each ``--parquet-rows`` size, a generated Parquet file of pre-tokenized rows:
+(a) ``maskcli check`` against (d) ``pyarrow`` ``iter_batches`` plus one numpy pass over the
+columns (target: a/d <= 1.5).
 
 It prints the best wall time of each, CPU time, peak memory (``ru_maxrss`` of the child,
 from ``os.wait4``) and the ratios a/b and a/c. The target: a/b <= 1.25 and a/c < 1.
@@ -161,11 +165,9 @@ def main() -> None:
     py = sys.executable
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, best of {args.repeat}; files in {workdir}")
     for rows in args.rows:
-        path = workdir / f"texts-{rows}.jsonl"
-        if not path.exists():
-            generate(path, rows)
+        path = _generated(workdir / f"texts-{rows}.jsonl", rows, generate)
         programs = {
-            "a maskcli check": [py, "-m", "maskcli", "check", str(path), "--pad-token", "eos", "--exit-zero"],
+            "a maskcli check": _check(path),
             "b encode_batch_fast": [py, "-c", PLAIN, str(path)],
             "c transformers padding=True": [py, "-c", TRANSFORMERS, str(path)],
         }
@@ -176,18 +178,23 @@ def main() -> None:
         print(f"  check / encode_batch_fast = {a / b:.2f}x (target <= 1.25)   check / transformers = {a / c:.2f}x "
               f"(target < 1)")
     for rows in args.parquet_rows:
-        path = workdir / f"tokenized-{rows}.parquet"
-        if not path.exists():
-            generate_parquet(path, rows)
-        programs = {
-            "a maskcli check": [py, "-m", "maskcli", "check", str(path), "--pad-token", "eos", "--exit-zero"],
-            "d iter_batches + numpy": [py, "-c", ARROW_PASS, str(path)],
-        }
+        path = _generated(workdir / f"tokenized-{rows}.parquet", rows, generate_parquet)
+        programs = {"a maskcli check": _check(path), "d iter_batches + numpy": [py, "-c", ARROW_PASS, str(path)]}
         best = _best(programs, args.repeat)
         print(f"\n{rows:,} pre-tokenized rows, Parquet ({path.stat().st_size / 1e6:.0f} MB)")
         _table(best)
         a, d = (best[name]["wall"] for name in programs)
         print(f"  check / (iter_batches + numpy) = {a / d:.2f}x (target <= 1.5)")
+
+
+def _generated(path: Path, rows: int, make) -> Path:
+    if not path.exists():
+        make(path, rows)
+    return path
+
+
+def _check(path: Path) -> list[str]:
+    return [sys.executable, "-m", "maskcli", "check", str(path), "--pad-token", "eos", "--exit-zero"]
 
 
 def _best(programs: dict[str, list[str]], repeat: int) -> dict[str, dict]:
