@@ -68,6 +68,19 @@ def wait_for_workers(process: subprocess.Popen, count: int) -> set[int]:
     raise AssertionError("the workers never started")
 
 
+def wait_for_handlers(process: subprocess.Popen) -> None:
+    """Until the main process catches SIGINT again: while it spawns workers it ignores it (so do
+    they, by inheritance), and a Ctrl-C in those milliseconds is lost, as documented."""
+    deadline = time.monotonic() + HANG_GUARD
+    while time.monotonic() < deadline:
+        status = Path(f"/proc/{process.pid}/status").read_text()
+        caught = int(next(line for line in status.splitlines() if line.startswith("SigCgt:")).split()[1], 16)
+        if caught >> (signal.SIGINT - 1) & 1:
+            return
+        time.sleep(0.02)
+    raise AssertionError("the main process never caught SIGINT")
+
+
 def alive(pid: int) -> bool:
     """A process that exists and is not a zombie."""
     try:
@@ -89,6 +102,7 @@ def wait_gone(pids: set[int]) -> set[int]:
 def test_a_stop_signal_ends_the_workers_too(big_text_file, signum):
     process = start_check(big_text_file, "--num-proc", "2")
     workers = wait_for_workers(process, 2)
+    wait_for_handlers(process)
     process.send_signal(signum)
     _, stderr = process.communicate(timeout=HANG_GUARD)
     assert process.returncode == 128 + signum
@@ -103,6 +117,7 @@ def test_a_signal_to_the_whole_group_leaves_no_traceback(big_text_file):
                                 "--num-proc", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                env=env, start_new_session=True)
     workers = wait_for_workers(process, 2)
+    wait_for_handlers(process)
     os.killpg(process.pid, signal.SIGINT)
     _, stderr = process.communicate(timeout=HANG_GUARD)
     assert process.returncode == 128 + signal.SIGINT

@@ -6,7 +6,9 @@ so a worker that dies (``kill -9``, out of memory) ends the run at once with one
 line instead of leaving a task that never completes. Workers end with the main process:
 on Linux the kernel kills them when it dies (``PR_SET_PDEATHSIG``), elsewhere they leave
 when their pipe closes. A SIGTERM/SIGHUP/SIGINT to the main process stops the workers
-and exits ``128 + signum``, without tracebacks.
+and exits ``128 + signum``, without tracebacks. While the workers are being spawned (a few
+milliseconds) the main process ignores SIGINT, so that they inherit an ignored SIGINT for their
+own start-up; a Ctrl-C in that moment is lost (SIGTERM and SIGHUP are kept and acted on).
 """
 
 from __future__ import annotations
