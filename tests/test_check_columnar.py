@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from check_fixtures import CLEAN_GENERATE_ROWS, CLEAN_ROWS, EOT
+from check_fixtures import CLEAN_GENERATE_ROWS, CLEAN_ROWS, EOT, PLANTED_ROWS
 from maskcli.check import build_report
 from maskcli.check.audit import Audit, make_context
 from maskcli.check.formats import to_json
@@ -108,3 +108,19 @@ def test_the_columnar_engine_reports_what_the_row_engine_does(batch, present, wh
         by_rows.update([ragged.row(i, sources[start + i]) for i in range(len(part))])
     reports = [to_json(build_report(audit, tok, config, ["data.parquet"])) for audit in (by_rows, by_columns)]
     assert reports[0] == reports[1]
+
+
+def test_audit_shard_takes_an_arrow_table_and_reports_what_records_give():
+    pyarrow = pytest.importorskip("pyarrow")
+    from maskcli.check import audit_shard
+
+    config = CheckConfig(pad_token="eos", batch_size=2)
+    tok = load_tokenizer(config.tokenizer, pad_token=config.pad_token)
+    rows = [row for _, row, _ in PLANTED_ROWS if "attention_mask" in row] + CLEAN_GENERATE_ROWS
+    records = [{"input_ids": row["input_ids"], "attention_mask": row["attention_mask"]} for row in rows]
+    table = pyarrow.Table.from_pylist(records)
+    from_table = audit_shard(pyarrow.concat_tables([table.slice(0, 3), table.slice(3)]), tok, config, path="s",
+                             first_index=10)
+    from_records = audit_shard(records, tok, config, path="s", first_index=10)
+    reports = [to_json(build_report(audit, tok, config, ["s"])) for audit in (from_table, from_records)]
+    assert reports[0] == reports[1] and '"row": 10' in reports[0]
