@@ -1,4 +1,4 @@
-"""How fast is ``maskcli check`` next to the practical limit? One run, three programs, two sizes.
+"""How fast is ``maskcli check`` next to the practical limit? Text records, then pre-tokenized Parquet.
 
 For each size (20,000 and 200,000 JSONL text records by default) this generates the file once,
 then runs, each as a whole process, interleaved, ``--repeat`` times:
@@ -8,6 +8,10 @@ then runs, each as a whole process, interleaved, ``--repeat`` times:
       ``encode_batch_fast`` on batches of 1,000 (the practical limit: no checking at all);
   (c) transformers' ``GPT2Tokenizer`` (built offline from the same vocab.json / merges.txt)
       called with ``padding=True`` on batches of 1,000.
+
+Then, for each ``--parquet-rows`` size, a generated Parquet file of pre-tokenized rows:
+(a) ``maskcli check`` against (d) ``pyarrow`` ``iter_batches`` plus one numpy pass over the
+columns (target: a/d <= 1.5).
 
 It prints the best wall time of each, CPU time, peak memory (``ru_maxrss`` of the child,
 from ``os.wait4``) and the ratios a/b and a/c. The target: a/b <= 1.25 and a/c < 1.
@@ -74,6 +78,49 @@ def count(batch):
 """ + BATCHES
 
 
+# The Parquet baseline: read the columns batch by batch and make one numpy pass over them.
+ARROW_PASS = r"""
+import sys
+import numpy as np
+import pyarrow.parquet as pq
+tokens = trained = 0
+for batch in pq.ParquetFile(sys.argv[1]).iter_batches(batch_size=8192):
+    mask = np.asarray(batch.column("attention_mask").values)
+    labels = np.asarray(batch.column("labels").values)
+    ids = np.asarray(batch.column("input_ids").values)
+    tokens += int(mask.sum())
+    trained += int(((labels != -100) & (mask == 1) & (ids >= 0)).sum())
+print(tokens, trained)
+"""
+
+
+def generate_parquet(path: Path, rows: int, seed: int = 0) -> None:
+    """Pre-tokenized rows as a pipeline writes them: right-padded to a multiple of 64, EOS-terminated,
+    prompt not trained (gpt2 ids, pad = eos); lengths log-normal, median ~400 tokens."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(seed)
+    writer = None
+    for start in range(0, rows, 10_000):
+        n = min(10_000, rows - start)
+        real = np.minimum(rng.lognormal(6.0, 0.6, n).astype(np.int64) + 2, 2047)
+        given = (real + 63) // 64 * 64
+        offsets = np.concatenate(([0], np.cumsum(given)))
+        local = np.arange(offsets[-1]) - np.repeat(offsets[:-1], given)
+        length = np.repeat(real, given)
+        ids = rng.integers(0, 50000, offsets[-1])
+        ids[local >= length - 1] = 50256
+        mask = (local < length).astype(np.int8)
+        labels = np.where(mask.astype(bool) & (local >= length // 4), ids, -100)
+        to_list = lambda values: pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), pa.array(values))  # noqa: E731
+        table = pa.table({"input_ids": to_list(ids), "attention_mask": to_list(mask), "labels": to_list(labels)})
+        writer = writer or pq.ParquetWriter(path, table.schema)
+        writer.write_table(table, row_group_size=10_000)
+    writer.close()
+
+
 def generate(path: Path, rows: int, seed: int = 0) -> None:
     """Real-looking English-like records: Zipf-ish word choice, log-normal lengths (median ~100 tokens)."""
     rng = random.Random(seed)
@@ -107,7 +154,9 @@ def measure(argv: list[str]) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, nargs="+", default=[20_000, 200_000])
+    parser.add_argument("--rows", type=int, nargs="*", default=[20_000, 200_000], help="sizes of the text benchmark")
+    parser.add_argument("--parquet-rows", type=int, nargs="*", default=[20_000],
+                        help="sizes of the pre-tokenized Parquet benchmark (none: skip it)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--dir", type=Path, default=None, help="where to keep the generated files")
     args = parser.parse_args()
@@ -116,26 +165,51 @@ def main() -> None:
     py = sys.executable
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, best of {args.repeat}; files in {workdir}")
     for rows in args.rows:
-        path = workdir / f"texts-{rows}.jsonl"
-        if not path.exists():
-            generate(path, rows)
+        path = _generated(workdir / f"texts-{rows}.jsonl", rows, generate)
         programs = {
-            "a maskcli check": [py, "-m", "maskcli", "check", str(path), "--pad-token", "eos", "--exit-zero"],
+            "a maskcli check": _check(path),
             "b encode_batch_fast": [py, "-c", PLAIN, str(path)],
             "c transformers padding=True": [py, "-c", TRANSFORMERS, str(path)],
         }
-        runs: dict[str, list[dict]] = {name: [] for name in programs}
-        for _ in range(args.repeat):
-            for name, argv in programs.items():
-                runs[name].append(measure(argv))
-        best = {name: min(r, key=lambda m: m["wall"]) for name, r in runs.items()}
+        best = _best(programs, args.repeat)
         print(f"\n{rows:,} rows ({path.stat().st_size / 1e6:.0f} MB)")
-        print(f"  {'program':30} {'wall s':>8} {'cpu s':>8} {'peak MB':>8}")
-        for name, m in best.items():
-            print(f"  {name:30} {m['wall']:8.2f} {m['cpu']:8.2f} {m['rss_mb']:8.0f}")
+        _table(best)
         a, b, c = (best[name]["wall"] for name in programs)
         print(f"  check / encode_batch_fast = {a / b:.2f}x (target <= 1.25)   check / transformers = {a / c:.2f}x "
               f"(target < 1)")
+    for rows in args.parquet_rows:
+        path = _generated(workdir / f"tokenized-{rows}.parquet", rows, generate_parquet)
+        programs = {"a maskcli check": _check(path), "d iter_batches + numpy": [py, "-c", ARROW_PASS, str(path)]}
+        best = _best(programs, args.repeat)
+        print(f"\n{rows:,} pre-tokenized rows, Parquet ({path.stat().st_size / 1e6:.0f} MB)")
+        _table(best)
+        a, d = (best[name]["wall"] for name in programs)
+        print(f"  check / (iter_batches + numpy) = {a / d:.2f}x (target <= 1.5)")
+
+
+def _generated(path: Path, rows: int, make) -> Path:
+    if not path.exists():
+        make(path, rows)
+    return path
+
+
+def _check(path: Path) -> list[str]:
+    return [sys.executable, "-m", "maskcli", "check", str(path), "--pad-token", "eos", "--exit-zero"]
+
+
+def _best(programs: dict[str, list[str]], repeat: int) -> dict[str, dict]:
+    """Each program ``repeat`` times, interleaved; the fastest run of each."""
+    runs: dict[str, list[dict]] = {name: [] for name in programs}
+    for _ in range(repeat):
+        for name, argv in programs.items():
+            runs[name].append(measure(argv))
+    return {name: min(r, key=lambda m: m["wall"]) for name, r in runs.items()}
+
+
+def _table(best: dict[str, dict]) -> None:
+    print(f"  {'program':30} {'wall s':>8} {'cpu s':>8} {'peak MB':>8}")
+    for name, m in best.items():
+        print(f"  {name:30} {m['wall']:8.2f} {m['cpu']:8.2f} {m['rss_mb']:8.0f}")
 
 
 if __name__ == "__main__":

@@ -34,6 +34,25 @@ CLEAN_GENERATE_ROWS = [
     {"input_ids": [EOT, 40, 588, 262], "attention_mask": [0, 1, 1, 1]},
     {"input_ids": [40, 588, 262, 3797], "attention_mask": [1, 1, 1, 1], "position_ids": [0, 1, 2, 3]},
 ]
+# One planted bug per row: (check id, the row, the flags it needs).
+PLANTED_ROWS = [
+    ("MC001", {"input_ids": [464, 3797, EOT], "labels": [464, 3797]}, []),
+    ("MC002", {"input_ids": [464, 3797, EOT, 3332], "attention_mask": [1, 1, 0, 1]}, []),
+    ("MC003", {"input_ids": [464, 3797, EOT, EOT, EOT], "attention_mask": [1, 1, 1, 1, 1]}, []),
+    ("MC003", {"input_ids": [464, 3797, 3332, EOT], "attention_mask": [1, 0, 1, 1]}, ["--ignore", "MC002"]),
+    ("MC004", {"input_ids": [464, 3797, EOT, EOT], "attention_mask": [1, 1, 1, 0],
+               "labels": [464, 3797, EOT, EOT]}, []),
+    ("MC005", {"input_ids": [464, 3797, EOT, EOT], "attention_mask": [1, 1, 1, 0],
+               "labels": [464, 3797, -100, -100]}, []),
+    ("MC006", {"input_ids": [464, 3797, EOT], "labels": [-100, -100, -100]}, []),
+    ("MC008", {"input_ids": list(range(300, 340))}, ["--max-length", "32"]),
+    ("MC011", {"input_ids": [464, 3797, EOT, EOT], "attention_mask": [1, 1, 1, 0],
+               "position_ids": [1, 2, 3, 4]}, []),
+    ("MC012", {"input_ids": [464, 3797, EOT, 40, 588], "attention_mask": [1, 1, 1, 1, 1],
+               "position_ids": [0, 1, 2, 0, 1]}, []),
+    ("MC015", {"input_ids": [464, 60000, EOT]}, []),
+    ("MC016", {"input_ids": [EOT, EOT], "attention_mask": [0, 0]}, []),
+]
 CLEAN_TEXTS = ["The cat sat on the mat.", "A dog barked at the moon.", "Hello world, this is fine.",
                "Padding is only waste.", "Short one here.", "Another sentence to read."]
 

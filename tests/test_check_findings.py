@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from check_fixtures import CLEAN_GENERATE_ROWS, CLEAN_ROWS, CLEAN_TEXTS, EOT, findings, lines, write_jsonl
+from check_fixtures import CLEAN_GENERATE_ROWS, CLEAN_ROWS, CLEAN_TEXTS, EOT, PLANTED_ROWS, findings, lines, write_jsonl
 
 
 def planted(tmp_path, bad: list[dict], name: str = "data.jsonl"):
@@ -26,27 +26,7 @@ def test_clean_text_records_have_no_findings(tmp_path):
     assert findings(path, "--pad-token", "eos", "--padding", "none", "--max-length", "64") == {}
 
 
-@pytest.mark.parametrize(
-    ("code", "bad", "extra"),
-    [
-        ("MC001", {"input_ids": [464, 3797, EOT], "labels": [464, 3797]}, []),
-        ("MC002", {"input_ids": [464, 3797, EOT, 3332], "attention_mask": [1, 1, 0, 1]}, []),
-        ("MC003", {"input_ids": [464, 3797, EOT, EOT, EOT], "attention_mask": [1, 1, 1, 1, 1]}, []),
-        ("MC003", {"input_ids": [464, 3797, 3332, EOT], "attention_mask": [1, 0, 1, 1]}, ["--ignore", "MC002"]),
-        ("MC004", {"input_ids": [464, 3797, EOT, EOT], "attention_mask": [1, 1, 1, 0],
-                   "labels": [464, 3797, EOT, EOT]}, []),
-        ("MC005", {"input_ids": [464, 3797, EOT, EOT], "attention_mask": [1, 1, 1, 0],
-                   "labels": [464, 3797, -100, -100]}, []),
-        ("MC006", {"input_ids": [464, 3797, EOT], "labels": [-100, -100, -100]}, []),
-        ("MC008", {"input_ids": list(range(300, 340))}, ["--max-length", "32"]),
-        ("MC011", {"input_ids": [464, 3797, EOT, EOT], "attention_mask": [1, 1, 1, 0],
-                   "position_ids": [1, 2, 3, 4]}, []),
-        ("MC012", {"input_ids": [464, 3797, EOT, 40, 588], "attention_mask": [1, 1, 1, 1, 1],
-                   "position_ids": [0, 1, 2, 0, 1]}, []),
-        ("MC015", {"input_ids": [464, 60000, EOT]}, []),
-        ("MC016", {"input_ids": [EOT, EOT], "attention_mask": [0, 0]}, []),
-    ],
-)
+@pytest.mark.parametrize(("code", "bad", "extra"), PLANTED_ROWS)
 def test_planted_row_bug_is_found_on_its_row(tmp_path, code, bad, extra):
     path = planted(tmp_path, [bad, CLEAN_ROWS[0], bad])
     found = findings(path, "--pad-token", "eos", "--batch-size", "1", *extra)
@@ -145,5 +125,8 @@ def test_mc016_empty_text(tmp_path):
 def test_every_check_id_has_a_planted_fixture():
     from maskcli.check.registry import CHECKS
 
-    source = open(__file__).read()
+    from pathlib import Path
+
+    here = Path(__file__)
+    source = here.read_text() + (here.parent / "check_fixtures.py").read_text()  # PLANTED_ROWS is there
     assert all(f'"{code}"' in source for code in CHECKS)

@@ -23,12 +23,15 @@ batch is costed on its own.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from maskcli.batches import SkipLog, interpreted, prefetched, rows_of, tokenized
+from maskcli.check.arrow_input import ragged_from_arrow
+from maskcli.check.columnar import SIDES, RaggedBatch, Screened, screen
 from maskcli.check.config import CheckConfig
 from maskcli.check.registry import select_checks
 from maskcli.check.rows import Context, RowAudit, pretokenized_row, tokenized_rows
@@ -123,6 +126,47 @@ class Audit:
                 self.full_without_eos.add(row.source, f"fills max_length {limit} and does not end with EOS", self.keep)
         return result.real
 
+    def update_columnar(self, batch: RaggedBatch, sources: Sequence[Source]) -> None:
+        """Check a batch of pre-tokenized rows in the columnar layout, in file order: what the
+        screen passes is counted with numpy, only suspect rows are checked one by one."""
+        screened = screen(batch, self.ctx)
+        real = screened.real.copy()
+        done = 0
+        for i in [*np.flatnonzero(screened.suspect).tolist(), len(batch)]:
+            self._clean(screened, sources, done, i)
+            if i < len(batch):
+                real[i] = self._pretokenized(batch.row(i, sources[i]))
+            done = i + 1
+        self.pending.extend(zip(sources, (batch.lengths() > real).tolist()))
+        self._padded(self.stats.add(batch.lengths(), real))
+
+    def _clean(self, screened: Screened, sources: Sequence[Source], start: int, stop: int) -> None:
+        """What :meth:`_pretokenized` counts, for rows ``start:stop`` that passed the screen."""
+        if start >= stop:
+            return
+        span = slice(start, stop)
+        for code, side in enumerate(SIDES):
+            if side in ("left", "right"):
+                self._count(self.sides.setdefault(side, Hits()), screened.side[span] == code, sources, start,
+                            f"padded on the {side}")
+        real = screened.real[span]
+        if screened.trained is not None:
+            self.stats.add_labels(stop - start, int(real.sum()), int(screened.trained[span].sum()))
+        limit = self.ctx.limit
+        if limit is not None and self.ctx.eos_id is not None:
+            short = (real > 0) & (real < limit)
+            self.short_rows += int(short.sum())
+            self.short_rows_with_eos += int((short & screened.ends_with_eos[span]).sum())
+            self._count(self.full_without_eos, (real == limit) & ~screened.ends_with_eos[span], sources, start,
+                        f"fills max_length {limit} and does not end with EOS")
+
+    def _count(self, hits: Hits, flags: np.ndarray, sources: Sequence[Source], start: int, detail: str) -> None:
+        """``hits.add`` for the flagged rows (sources made only for the first few kept)."""
+        flagged = np.flatnonzero(flags)
+        for i in flagged[: max(0, self.keep - len(hits.first))].tolist():
+            hits.first.append((sources[start + i], detail))
+        hits.count += int(flagged.size)
+
     def _batched(self, rows: Sequence[Row], given: np.ndarray, real: np.ndarray) -> None:
         """Group rows into training batches; flag rows that batching pads when that is a problem."""
         self.pending.extend(zip((row.source for row in rows), (given > real).tolist()))
@@ -205,25 +249,66 @@ def audit_records(
     """Check ``(source, record)`` pairs (records as read from a file: dicts or strings)."""
     audit = Audit.start(ctx, config)
     log = log if log is not None else SkipLog(skip=config.on_error == "skip")
+    for rows in record_rows(records, tok, config, resolved, log):
+        audit.update(rows)
+    audit.skip_log(log)
+    return audit
+
+
+def record_rows(
+    records: Iterable[tuple[Source, object]], tok: TokenizerHandle, config: CheckConfig, resolved: ResolvedSettings,
+    log: SkipLog,
+) -> Iterator[list[Row]]:
+    """Records as chunks of rows: text tokenized (unpadded), pre-tokenized fields as given."""
     groups = interpreted(records, tok, field_name=config.field, batch_size=chunk_rows(config.batch_size), log=log,
                          strict=False)
     # a pipeline: one thread reads and interprets chunk N+2, one runs the Rust tokenizer on
     # chunk N+1 (it releases the GIL), and this one makes and checks the rows of chunk N
     settings = tokenize_settings(resolved)
     for encoded in prefetched(tokenized(tok, settings, items) for items in prefetched(groups)):
-        audit.update(rows_of(tok, encoded, special_tokens_mask=False).rows)
+        yield rows_of(tok, encoded, special_tokens_mask=False).rows
+
+
+def audit_arrow(
+    batches: Iterable[tuple[str, int, Any]], tok: TokenizerHandle, config: CheckConfig, ctx: Context,
+    resolved: ResolvedSettings, log: SkipLog | None = None, progress: Callable[[int], None] | None = None,
+) -> Audit:
+    """Check ``(path, index of its first row, Arrow record batch)`` triples, in order.
+
+    Batches of pre-tokenized integer-list columns are checked in the columnar layout; any other
+    batch record by record (the same findings either way)."""
+    audit = Audit.start(ctx, config)
+    log = log if log is not None else SkipLog(skip=config.on_error == "skip")
+    done = 0
+    for path, first, batch in batches:
+        sources = [Source(path, row=first + i) for i in range(batch.num_rows)]
+        ragged = ragged_from_arrow(batch)
+        if ragged is not None:
+            audit.update_columnar(ragged, sources)
+        else:
+            for rows in record_rows(zip(sources, batch.to_pylist()), tok, config, resolved, log):
+                audit.update(rows)
+        done += batch.num_rows
+        if progress is not None:
+            progress(done)
     audit.skip_log(log)
     return audit
 
 
 def audit_shard(
-    records: Iterable[object], tok: TokenizerHandle, config: CheckConfig = CheckConfig(), *,
+    records: Iterable[object] | Any, tok: TokenizerHandle, config: CheckConfig = CheckConfig(), *,
     path: str = "<records>", first_index: int = 0,
 ) -> Audit:
-    """Check one shard of records (dicts like ``{"text": ...}`` or ``{"input_ids": [...], ...}``, or strings).
+    """Check one shard: records (dicts like ``{"text": ...}`` or ``{"input_ids": [...], ...}``, or
+    strings), or an Arrow record batch or table (pre-tokenized columns are checked columnar).
 
     Rows are named ``path[first_index + i]`` in findings. Returns a mergeable :class:`Audit`.
     """
     ctx, resolved = make_context(tok, config)
+    if hasattr(records, "schema") and hasattr(records, "num_rows"):  # pyarrow RecordBatch or Table
+        parts = records.to_batches() if hasattr(records, "to_batches") else [records]
+        starts = np.cumsum([first_index] + [part.num_rows for part in parts])
+        return audit_arrow(((path, int(start), part) for start, part in zip(starts, parts)), tok, config, ctx,
+                           resolved)
     sourced = ((Source(path, row=first_index + i), record) for i, record in enumerate(records))
     return audit_records(sourced, tok, config, ctx, resolved)

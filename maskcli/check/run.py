@@ -2,21 +2,21 @@
 
 With several processes the main process only reads records; workers tokenize and check
 chunks of whole batches, and their audits are merged in file order, so the report is the
-same as with one process. At most ``2 x N`` chunks are in flight: memory stays constant.
+same as with one process. One chunk per worker is in flight: memory stays constant.
+The processes themselves (signals, dead workers) are :mod:`maskcli.check.workers`' job.
 """
 
 from __future__ import annotations
 
 import itertools
-import multiprocessing
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from maskcli.batches import Selection, SkipLog, selected_records
-from maskcli.check.audit import Audit, audit_records, chunk_rows, make_context
+from maskcli.check.arrow_input import arrow_files
+from maskcli.check.audit import Audit, audit_arrow, audit_records, chunk_rows, make_context
 from maskcli.check.config import CheckConfig
-from maskcli.errors import InputError
+from maskcli.check.workers import check_process_count, run_in_order
 from maskcli.tokenizer import TokenizerHandle, load_tokenizer
 
 
@@ -27,8 +27,11 @@ def run_check(
 
     ``progress(n)`` is told the number of records read so far, every thousand records.
     """
+    check_process_count(config.num_proc)
     ctx, resolved = make_context(tok, config)
     log = SkipLog(skip=config.on_error == "skip")
+    if config.num_proc == 1 and (files := arrow_files(paths, config.input_format)) is not None:
+        return audit_arrow(files, tok, config, ctx, resolved, log, progress)
     records = selected_records(paths, config.input_format, Selection(), log)
     if progress is not None:
         records = counted(records, progress)
@@ -56,42 +59,26 @@ def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
 
 
 def _in_workers(records: Iterable[Any], config: CheckConfig) -> Audit:
-    context = multiprocessing.get_context("spawn")
-    total: Audit | None = None
-    with context.Pool(config.num_proc, initializer=_start_worker, initargs=(config,)) as pool:
-        in_flight: deque = deque()
+    audits: list[Audit] = []
 
-        def collect() -> None:
-            nonlocal total
-            result = in_flight.popleft().get()
-            if isinstance(result, str):
-                raise InputError(result)
-            total = result if total is None else total.merge(result)
+    def take(audit: Audit) -> None:
+        if audits:
+            audits[0].merge(audit)
+        else:
+            audits.append(audit)
 
-        for chunk in _chunks(records, chunk_rows(config.batch_size)):
-            in_flight.append(pool.apply_async(_work, (chunk,)))
-            if len(in_flight) >= 2 * config.num_proc:
-                collect()
-        while in_flight:
-            collect()
-    if total is None:  # no records at all
+    run_in_order(_work, _start_worker, config, _chunks(records, chunk_rows(config.batch_size)), config.num_proc, take)
+    if not audits:  # no records at all
         tok = load_tokenizer(config.tokenizer, pad_token=config.pad_token)
-        total = Audit.start(make_context(tok, config)[0], config)
-    return total
+        return Audit.start(make_context(tok, config)[0], config)
+    return audits[0]
 
 
-_WORKER: dict[str, Any] = {}
-
-
-def _start_worker(config: CheckConfig) -> None:
+def _start_worker(config: CheckConfig) -> dict[str, Any]:
     tok = load_tokenizer(config.tokenizer, pad_token=config.pad_token)
     ctx, resolved = make_context(tok, config)
-    _WORKER.update(tok=tok, config=config, ctx=ctx, resolved=resolved)
+    return {"tok": tok, "config": config, "ctx": ctx, "resolved": resolved}
 
 
-def _work(chunk: list) -> Audit | str:
-    """One chunk in a worker; an input error comes back as its message (it must cross processes)."""
-    try:
-        return audit_records(chunk, _WORKER["tok"], _WORKER["config"], _WORKER["ctx"], _WORKER["resolved"])
-    except InputError as exc:
-        return str(exc)
+def _work(state: dict[str, Any], chunk: list) -> Audit:
+    return audit_records(chunk, state["tok"], state["config"], state["ctx"], state["resolved"])
