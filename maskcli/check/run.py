@@ -75,7 +75,7 @@ def _in_workers(records: Iterable[Any], config: CheckConfig) -> Audit:
         while in_flight:
             collect()
     if total is None:  # no records at all
-        tok = load_tokenizer(config.tokenizer, pad_token=config.pad_token)
+        tok = load_tokenizer(config.tokenizer, pad_token=config.pad_token, loader=config.loader)
         total = Audit.start(make_context(tok, config)[0], config)
     return total
 
@@ -84,7 +84,7 @@ _WORKER: dict[str, Any] = {}
 
 
 def _start_worker(config: CheckConfig) -> None:
-    tok = load_tokenizer(config.tokenizer, pad_token=config.pad_token)
+    tok = load_tokenizer(config.tokenizer, pad_token=config.pad_token, loader=config.loader)
     ctx, resolved = make_context(tok, config)
     _WORKER.update(tok=tok, config=config, ctx=ctx, resolved=resolved)
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, NamedTuple, Optional
 import typer
 
 from maskcli.cli.common import handles_input_errors, parse_range, progress_on_stderr, stdout_console
-from maskcli.cli.options import OnError, Padding, PadTokenOpt, Side, TokenizerOpt
+from maskcli.cli.options import LoaderOpt, OnError, Padding, PadTokenOpt, Side, TokenizerOpt
 from maskcli.cli.mask_options import (
     AsOpt,
     BlockIdsOpt,
@@ -107,6 +107,7 @@ def show(
     batch_size: Annotated[int, typer.Option(help="Records per padded batch.")] = 8,
     on_error: Annotated[OnError, typer.Option(help="fail on a bad record, or skip and count it.")] = OnError.fail,
     tokenizer: TokenizerOpt = "gpt2",
+    loader: LoaderOpt = None,
     padding: Annotated[Padding, typer.Option(help="Padding strategy, as in the tokenizer's __call__.")] = Padding.longest,
     max_length: Annotated[Optional[int], typer.Option(help="max_length for padding and truncation.")] = None,
     truncation: Annotated[
@@ -163,7 +164,7 @@ def show(
         files = ["-"]
     view_range = parse_range(token_range)
     selection = parse_selection(rows, limit)
-    tok = load_tokenizer(tokenizer, pad_token=pad_token)
+    tok = load_tokenizer(tokenizer, pad_token=pad_token, loader=loader.value if loader else "auto")
     settings = EncodeSettings(
         padding=padding.value,
         max_length=max_length,

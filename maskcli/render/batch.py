@@ -190,7 +190,7 @@ def default_grids(seq: Row, window: tuple[int, int], style: GridStyle) -> tuple[
 def render_header(console: Console, tok: TokenizerHandle) -> None:
     """Tokenizer and legend, once per output."""
     console.print(
-        Text(f"tokenizer {tok.name} ({tok.class_name})", style="bold")
+        Text(f"tokenizer {tok.name} ({tok.class_name}, loaded by {tok.loader})", style="bold")
         + Text(
             f" · pad {tok.pad_token!r} ({tok.pad_token_id}) · eos {tok.eos_token!r} ({tok.eos_token_id})",
             style="bright_black",
