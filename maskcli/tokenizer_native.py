@@ -228,7 +228,7 @@ def _max_length(value: Any, path: Path) -> int:
 
     if value is None:
         return NO_MAX_LENGTH
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or value != int(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < float("inf") or value % 1:
         raise InputError(f"{path}: model_max_length must be a non-negative integer, not {value!r}")
     return int(value)
 

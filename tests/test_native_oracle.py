@@ -76,7 +76,7 @@ def assert_native_matches(directory, texts=TEXTS):
     for state in ("padding", "truncation"):  # set per call, by maskcli and transformers alike
         mine.pop(state), theirs.pop(state)
     assert mine == theirs
-    facts = ("vocab_size", "pad_token", "pad_token_id", "bos_token", "bos_token_id", "eos_token", "eos_token_id",
+    facts = ("class", "vocab_size", "pad_token", "pad_token_id", "bos_token", "bos_token_id", "eos_token", "eos_token_id",
              "unk_token", "unk_token_id", "padding_side", "model_max_length")
     assert {k: tok.describe()[k] for k in facts} == {k: oracle.describe()[k] for k in facts}
     assert (tok.truncation_side, tok.pad_token_type_id, tok.split_special_tokens, tok.special_tokens_map) == (
