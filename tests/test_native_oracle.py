@@ -210,3 +210,15 @@ def test_loader_transformers_forces_the_old_path(tokenizer_dirs):
     tok = load_tokenizer(str(tokenizer_dirs["bert_like"]), loader="transformers")
     assert tok.loader == "transformers" and tok.hf_tokenizer is not None
     assert tok.describe()["loader"] == "transformers"
+
+
+@pytest.mark.parametrize("loader", ["auto", "transformers"])
+def test_check_reports_the_loader_it_used(tokenizer_dirs, tmp_path, loader):
+    from cli_helpers import run
+
+    data = tmp_path / "rows.jsonl"
+    data.write_text('{"text": "the cat sat"}\n')
+    result = run("check", str(data), "-t", str(tokenizer_dirs["bert_like"]), "--loader", loader, "--format", "json")
+    assert result.exit_code in (0, 1), result.stderr
+    report = json.loads(result.stdout)
+    assert report["tokenizer"]["loader"] == {"auto": "tokenizers", "transformers": "transformers"}[loader]
