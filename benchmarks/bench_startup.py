@@ -5,7 +5,7 @@ Baselines (a process that imports typer, rich and numpy, loads the same tokenize
 N runs is reported, with each command's ratio to its baseline. The tokenizer directory is built
 offline: a byte-level BPE trained on synthetic text (Qwen-like pre-tokenizer, ~30k merges),
 added tokens and a ChatML template, once with `tokenizer_class` TokenizersBackend (maskcli
-loads it natively) and once as Qwen2Tokenizer (a class with its own __init__: transformers).
+loads it natively) and once as Qwen2Tokenizer (a class whose __init__ rebuilds the pipeline; maskcli rebuilds it the same way).
 `check` is timed on one small file per process, the pre-commit pattern; x1000 gives the cost
 of 1,000 files.
 
@@ -81,7 +81,7 @@ def commands(paths: dict[str, Path]) -> dict[str, tuple[list[str], str]]:
         "maskcli show -t DIR 'Hello world' (native)": ([*maskcli, "show", "-t", native, "Hello world"], "dir"),
         "maskcli show -t DIR --loader transformers": ([*maskcli, "show", "-t", native, "--loader", "transformers",
                                                       "Hello world"], "dir"),
-        "maskcli show -t DIR (Qwen2Tokenizer class)": ([*maskcli, "show", "-t", qwen, "Hello world"], "dir"),
+        "maskcli show -t DIR2 (Qwen2Tokenizer class, native)": ([*maskcli, "show", "-t", qwen, "Hello world"], "dir"),
         "baseline: typer, rich, numpy + GPT-2 BPE": (gpt2_base, ""),
         "maskcli show 'Hello world' (built-in gpt2)": ([*maskcli, "show", "Hello world"], "gpt2"),
         "maskcli --help": ([*maskcli, "--help"], "gpt2"),

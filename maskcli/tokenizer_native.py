@@ -8,8 +8,9 @@ declared special and added tokens to it and giving it a post-processor when it h
 so the Rust tokenizer ends up identical (``tests/test_native_oracle.py`` checks it against
 ``AutoTokenizer``), at a fraction of transformers' import time.
 
-Anything this does not reproduce exactly returns ``None`` and goes to transformers: other
-tokenizer classes (their ``__init__`` rebuilds the pipeline in Python), a ``config.json`` (its
+Classes whose ``__init__`` rebuilds the pipeline in Python load natively only when
+:mod:`maskcli.tokenizer_classes` rebuilds it the same way (Qwen2Tokenizer). Anything this does
+not reproduce exactly returns ``None`` and goes to transformers: other tokenizer classes, a ``config.json`` (its
 ``model_type`` may choose another class), remote code, and config keys not in
 :data:`KNOWN_KEYS`.
 """
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from maskcli.errors import InputError
+from maskcli.tokenizer_classes import RECIPES, rebuilt_backend
 
 NATIVE_CLASSES = ("PreTrainedTokenizerFast", "TokenizersBackend")
 # transformers' SPECIAL_TOKENS_ATTRIBUTES, in its order.
@@ -46,7 +48,7 @@ def load_native(directory: Path, name: str) -> Any | None:
     if any((directory / foreign).exists() for foreign in FOREIGN_FILES):
         return None
     config = read_json_object(config_file)
-    if config.get("tokenizer_class") not in NATIVE_CLASSES or not KNOWN_KEYS.issuperset(config):
+    if config.get("tokenizer_class") not in (*NATIVE_CLASSES, *RECIPES) or not KNOWN_KEYS.issuperset(config):
         return None
     if isinstance(config.get("extra_special_tokens"), dict) or not isinstance(config.get("chat_template"), (str, type(None))):
         return None
@@ -67,12 +69,15 @@ def read_json_object(path: Path) -> dict:
 
 
 def _build(directory: Path, config: dict, name: str) -> Any:
-    from tokenizers import processors
+    from tokenizers import AddedToken, processors
 
     from maskcli.tokenizer import NO_MAX_LENGTH, TokenizerHandle, read_backend, special_token
 
     config_file = directory / "tokenizer_config.json"
+    recipe = RECIPES.get(config["tokenizer_class"])
     kwargs = {key: _added_token_objects(value) for key, value in config.items()}
+    if recipe is not None:
+        kwargs = {**recipe.defaults, **kwargs}
     # _from_pretrained: with a tokenizer.json, add_bos_token/add_eos_token are dropped.
     for key in ("tokenizer_class", "add_bos_token", "add_eos_token"):
         kwargs.pop(key, None)
@@ -87,7 +92,10 @@ def _build(directory: Path, config: dict, name: str) -> Any:
         if kwargs.get(key) is not None and added_map:
             kwargs[key] = added_map.get(str(kwargs[key]), kwargs[key])
 
-    backend = read_backend(directory / "tokenizer.json")
+    if recipe is None:
+        backend = read_backend(directory / "tokenizer.json")
+    else:
+        backend = rebuilt_backend(recipe, read_json_object(directory / "tokenizer.json"), kwargs)
     # TokenizersBackend.__init__: the defaults tokenizer.json's own padding/truncation imply
     if backend.truncation is not None:
         kwargs.setdefault("truncation_side", backend.truncation["direction"])
@@ -102,13 +110,15 @@ def _build(directory: Path, config: dict, name: str) -> Any:
     update_post_processor = backend.post_processor is None
     backend.encode_special_tokens = _flag(kwargs, "split_special_tokens", config_file)
     _add_declared_tokens(backend, added_decoder, specials, extra)
+    if recipe is not None and recipe.adds_special_tokens:
+        backend.add_tokens([AddedToken(token, special=True) for token in _all_special_tokens(specials, extra)])
     if update_post_processor:  # update_post_processor() with add_bos_token = add_eos_token = False
         backend.post_processor = processors.TemplateProcessing(single="$A:0", pair="$A:0 $B:1", special_tokens=[])
 
     names = {key: str(value) for key, value in specials.items()}
     return TokenizerHandle(
         name=name,
-        class_name="TokenizersBackend",
+        class_name=recipe.name if recipe else "TokenizersBackend",
         backend=backend,
         **{f"{kind}{suffix}": value for kind in ("pad", "bos", "eos", "unk")
            for suffix, value in zip(("_token", "_token_id"), special_token(backend, names.get(f"{kind}_token")))},
@@ -187,6 +197,11 @@ def _add_declared_tokens(backend: Any, added_decoder: dict, specials: dict, extr
         tokens.append(token)
     if tokens:
         backend.add_tokens(tokens)
+
+
+def _all_special_tokens(specials: dict, extra: list) -> list[str]:
+    """``all_special_tokens``: the named tokens, then the extra ones, each once, as strings."""
+    return list(dict.fromkeys(str(token) for token in [*specials.values(), *extra]))
 
 
 def _added_token_objects(value: Any) -> Any:

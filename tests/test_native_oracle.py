@@ -222,3 +222,18 @@ def test_check_reports_the_loader_it_used(tokenizer_dirs, tmp_path, loader):
     assert result.exit_code in (0, 1), result.stderr
     report = json.loads(result.stdout)
     assert report["tokenizer"]["loader"] == {"auto": "tokenizers", "transformers": "transformers"}[loader]
+
+
+@pytest.mark.parametrize("config", [
+    {},
+    {"eos_token": "<|im_end|>", "pad_token": None, "unk_token": None, "bos_token": None},
+    {"pad_token": "<|endoftext|>", "additional_special_tokens": ["<|im_start|>", "<|im_end|>"],
+     "added_tokens_decoder": {"396": added("<|im_start|>"), "397": added("<|im_end|>")}, "chat_template": CHATML,
+     "add_prefix_space": True, "model_max_length": 32768},
+], ids=["defaults", "explicit-none", "qwen-chat"])
+@pytest.mark.parametrize("class_name", ["Qwen2Tokenizer", "Qwen2TokenizerFast"])
+def test_qwen2_class_is_rebuilt_as_its_init_does(tokenizer_dirs, tmp_path, config, class_name):
+    directory = variant(tokenizer_dirs["gpt2_like"], tmp_path, "qwen", {"tokenizer_class": class_name, **config},
+                        drop=("bos_token", "eos_token", "unk_token"))
+    tok = assert_native_matches(directory, TEXTS + ["<|im_start|>user\nhi<|im_end|>\n", "Ångström ﬁ 12345"])
+    assert tok.class_name == "Qwen2Tokenizer"
