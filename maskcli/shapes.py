@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from maskcli.chat_template import render_chat
 from maskcli.readers import RowError
 from maskcli.records import Row, Source
 from maskcli.tokenizer import TokenizerHandle
@@ -119,14 +120,14 @@ def _messages(source: Source, value: Any, field: str, role_key: str, content_key
 
 
 def _chat(source: Source, tok: TokenizerHandle, messages: list[dict], shape: str) -> TextRecord:
-    if not tok.chat_template or tok.hf_tokenizer is None:
+    if not tok.chat_template:
         raise RowError(
             source,
             f"{shape} records need a chat template, and tokenizer {tok.name} has none; "
             "pass -t a tokenizer directory whose tokenizer_config.json (or chat_template.jinja) has one",
         )
     try:
-        text = tok.hf_tokenizer.apply_chat_template(messages, tokenize=False)
+        text = render_chat(tok.chat_template, messages, tok.special_tokens_map)
     except Exception as exc:  # jinja2 errors, raise_exception() in templates
         raise RowError(source, f"chat template failed: {str(exc).splitlines()[0] if str(exc) else exc}") from None
     return TextRecord(source, text, shape, add_special_tokens=False)

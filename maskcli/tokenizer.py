@@ -47,8 +47,10 @@ class TokenizerHandle:
     pad_token_type_id: int = 0
     split_special_tokens: bool = False
     vocab_size: int = 0
-    chat_template: str | None = None
-    hf_tokenizer: Any = None  # the transformers object, when one was loaded (chat templates)
+    chat_template: str | dict | None = None
+    special_tokens_map: dict[str, str] = dataclasses.field(default_factory=dict)  # what chat templates see
+    loader: str = "tokenizers"  # "tokenizers" (maskcli's own loading) or "transformers"
+    hf_tokenizer: Any = None  # the transformers object, when one was loaded
 
     def tokens(self, ids: Any) -> list[str]:
         """``convert_ids_to_tokens``: the tokenizer's own token strings (``None`` if out of vocabulary)."""
@@ -82,27 +84,44 @@ class TokenizerHandle:
             "unk_token_id": self.unk_token_id,
             "padding_side": self.padding_side,
             "model_max_length": self.model_max_length,
+            "loader": self.loader,
         }
 
 
-def load_tokenizer(spec: str, pad_token: str | None = None) -> TokenizerHandle:
+LOADERS = ("auto", "transformers")
+
+
+def load_tokenizer(spec: str, pad_token: str | None = None, loader: str = "auto") -> TokenizerHandle:
     """Resolve ``-t/--tokenizer`` and apply ``--pad-token``.
 
     ``spec`` is ``gpt2`` (built in, offline), a ``tokenizer.json`` file, a directory holding
-    one, or a Hugging Face hub id (local cache first; ``HF_HUB_OFFLINE`` honoured).
+    one, or a Hugging Face hub id (local cache first; ``HF_HUB_OFFLINE`` honoured). Directories
+    (and cached hub snapshots) that :mod:`maskcli.tokenizer_native` reproduces exactly are loaded
+    without transformers unless ``loader`` is ``"transformers"``.
     """
+    if loader not in LOADERS:
+        raise InputError(f"--loader must be one of {', '.join(LOADERS)}, not {loader!r}")
     path = Path(spec).expanduser()
+    native = loader == "auto"
     if spec in BUILTIN_GPT2_NAMES and not path.exists():
         handle = _builtin_gpt2()
     elif path.is_file():
         handle = _from_tokenizer_json(path)
     elif path.is_dir():
-        handle = _from_transformers(str(path), where=f"directory {spec}")
+        handle = (native and _native(path, spec)) or _from_transformers(str(path), where=f"directory {spec}")
     elif looks_like_path(spec):
         raise InputError(f"tokenizer path {spec!r} does not exist")
     else:
-        handle = _from_transformers(spec, where=f"hub id {spec!r}")
+        snapshot = _hub_snapshot(spec)
+        handle = (native and snapshot is not None and _native(snapshot, spec)) or _from_transformers(
+            spec, where=f"hub id {spec!r}")
     return with_pad_token(handle, pad_token) if pad_token else handle
+
+
+def _native(directory: Path, name: str) -> TokenizerHandle | None:
+    from maskcli.tokenizer_native import load_native
+
+    return load_native(directory, name)
 
 
 def with_pad_token(handle: TokenizerHandle, pad_token: str) -> TokenizerHandle:
@@ -135,7 +154,8 @@ def looks_like_path(spec: str) -> bool:
     return spec.startswith((".", "/", "~")) or spec.endswith(".json") or spec.count("/") > 1 or "\\" in spec
 
 
-def _special(backend: Any, token: str | None) -> tuple[str | None, int | None]:
+def special_token(backend: Any, token: str | None) -> tuple[str | None, int | None]:
+    """A special token and its id, as transformers' ``*_token`` / ``*_token_id`` attributes give them."""
     if token is None:
         return None, None
     return token, backend.token_to_id(token)
@@ -195,12 +215,7 @@ def _from_tokenizer_json(path: Path) -> TokenizerHandle:
     No tokenizer_config.json means no declared special tokens, right padding and no maximum
     length, exactly as transformers treats such a file.
     """
-    from tokenizers import Tokenizer
-
-    try:
-        backend = Tokenizer.from_file(str(path))
-    except Exception as exc:  # tokenizers raises plain Exception on malformed files
-        raise InputError(f"{path}: not a tokenizers JSON file ({_first_line(exc)})") from exc
+    backend = read_backend(path)
     return TokenizerHandle(
         name=str(path),
         class_name="TokenizersBackend",
@@ -215,6 +230,16 @@ def _from_tokenizer_json(path: Path) -> TokenizerHandle:
         unk_token_id=None,
         vocab_size=backend.get_vocab_size(with_added_tokens=False),
     )
+
+
+def read_backend(path: Path) -> Any:
+    """``tokenizers.Tokenizer.from_file``, with a one-line error naming the file."""
+    from tokenizers import Tokenizer
+
+    try:
+        return Tokenizer.from_file(str(path))
+    except Exception as exc:  # tokenizers raises plain Exception on malformed files
+        raise InputError(f"{path}: not a tokenizers JSON file ({_first_line(exc)})") from None
 
 
 LOCAL_HINT = "point -t at a local directory with tokenizer.json and tokenizer_config.json, or at a tokenizer.json file"
@@ -274,11 +299,25 @@ def _unreachable(spec: str, reason: str) -> InputError:
     )
 
 
-def _in_hub_cache(repo_id: str) -> bool:
-    """Whether the local Hugging Face cache has any snapshot of ``repo_id`` (a cheap look)."""
+def _hub_cache_dir(repo_id: str) -> Path:
     from huggingface_hub.constants import HF_HUB_CACHE
 
-    return (Path(HF_HUB_CACHE) / ("models--" + repo_id.replace("/", "--"))).is_dir()
+    return Path(HF_HUB_CACHE) / ("models--" + repo_id.replace("/", "--"))
+
+
+def _in_hub_cache(repo_id: str) -> bool:
+    """Whether the local Hugging Face cache has any snapshot of ``repo_id`` (a cheap look)."""
+    return _hub_cache_dir(repo_id).is_dir()
+
+
+def _hub_snapshot(repo_id: str) -> Path | None:
+    """The cached snapshot ``refs/main`` points at, when there is one (what transformers would read offline)."""
+    repo = _hub_cache_dir(repo_id)
+    try:
+        snapshot = repo / "snapshots" / (repo / "refs" / "main").read_text().strip()
+    except OSError:
+        return None
+    return snapshot if snapshot.is_dir() else None
 
 
 def _hub_offline() -> bool:
@@ -318,7 +357,7 @@ def handle_from_transformers(hf: Any, name: str) -> TokenizerHandle:
 
     def tok(attr: str) -> tuple[str | None, int | None]:
         value = getattr(hf, attr, None)
-        return _special(backend, str(value) if value is not None else None)
+        return special_token(backend, str(value) if value is not None else None)
 
     pad, pad_id = tok("pad_token")
     bos, bos_id = tok("bos_token")
@@ -344,6 +383,8 @@ def handle_from_transformers(hf: Any, name: str) -> TokenizerHandle:
         split_special_tokens=bool(getattr(hf, "split_special_tokens", False)),
         vocab_size=hf.vocab_size,
         chat_template=getattr(hf, "chat_template", None),
+        special_tokens_map=dict(hf.special_tokens_map),
+        loader="transformers",
         hf_tokenizer=hf,
     )
 

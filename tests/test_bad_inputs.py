@@ -192,11 +192,12 @@ def _edit_json(path, edit):
     ],
 )
 def test_malformed_tokenizer_directory_is_one_line(cli, tmp_path, break_it, message):
+    """The transformers path (the native loader's own errors: tests/test_native_bad_inputs.py)."""
     import tokenizer_factory
 
     directory = tokenizer_factory.gpt2_like(tmp_path / "tok")
     break_it(directory)
-    result = cli("show", "hi", "-t", directory, "--pad-token", "eos")
+    result = cli("show", "hi", "-t", directory, "--pad-token", "eos", "--loader", "transformers")
     one_line(result, message)
     assert str(directory) in result.stderr
 
@@ -229,7 +230,7 @@ def test_no_max_length_and_no_eos_read_plainly(cli, tokenizer_dirs):
     assert "the longest row: the tokenizer has no max length" in " ".join(result.stdout.split())
     shown = cli("show", "hi", "-t", bare)
     assert shown.exit_code == 0, shown.stderr
-    assert " ".join(shown.stdout.split()).startswith(f"tokenizer {bare} (TokenizersBackend) · pad none · eos none ")
+    assert " ".join(shown.stdout.split()).startswith(f"tokenizer {bare} (TokenizersBackend, loaded by tokenizers) · pad none · eos none ")
 
 
 @pytest.mark.parametrize("tokenizer_class", ["BertTokenizer", "PreTrainedTokenizerFast"])

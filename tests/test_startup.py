@@ -34,9 +34,18 @@ def test_show_with_builtin_gpt2_does_not_import_transformers():
     assert heavy == ""
 
 
-def test_show_with_a_tokenizer_directory_does_import_transformers(tokenizer_dirs):
-    _, heavy = heavy_modules("show", "Hello", "-t", str(tokenizer_dirs["bert_like"]), "--json")
-    assert "transformers" in heavy  # the probe can tell: the test above is not vacuous
+def test_show_with_a_fast_tokenizer_directory_does_not_import_transformers(tokenizer_dirs):
+    result, heavy = heavy_modules("show", "the cat", "-t", str(tokenizer_dirs["bert_like"]), "--json")
+    tokenizer = json.loads(result.stdout.splitlines()[0])["tokenizer"]
+    assert (tokenizer["loader"], tokenizer["pad_token"]) == ("tokenizers", "[PAD]")
+    assert heavy == ""
+
+
+def test_loader_transformers_does_import_transformers(tokenizer_dirs):
+    result, heavy = heavy_modules("show", "Hello", "-t", str(tokenizer_dirs["bert_like"]), "--json",
+                                  "--loader", "transformers")
+    assert json.loads(result.stdout.splitlines()[0])["tokenizer"]["loader"] == "transformers"
+    assert "transformers" in heavy  # the probe can tell: the tests above are not vacuous
 
 
 def test_reader_leaving_early_is_not_an_error(tmp_path):
@@ -92,5 +101,7 @@ def test_hub_id_in_the_local_cache_is_used_offline(tmp_path, tokenizer_dirs):
     result = subprocess.run([sys.executable, "-m", "maskcli", "show", "the cat", "-t", "someorg/tiny-bert", "--json"],
                             capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stderr
-    seq = json.loads(result.stdout)["sequences"][0]
+    document = json.loads(result.stdout)
+    seq = document["sequences"][0]
     assert seq["tokens"][0] == "[CLS]" and seq["tokens"][-1] == "[SEP]"
+    assert document["tokenizer"]["loader"] == "tokenizers"  # a cached fast-tokenizer snapshot loads natively

@@ -37,6 +37,7 @@ else:  # the same parser, before it joined the standard library
 CHOICES = {
     "padding": ("longest", "max_length", "none"),
     "padding_side": ("left", "right"),
+    "loader": ("auto", "transformers"),
     "mode": ("train", "generate"),
     "fail_on": ("error", "warning"),
     "on_error": ("fail", "skip"),
@@ -51,6 +52,7 @@ class CheckConfig:
     """Everything that decides what ``check`` reads and what it reports."""
 
     tokenizer: str = "gpt2"
+    loader: str = "auto"
     pad_token: str | None = None
     padding: str = "longest"
     max_length: int | None = None

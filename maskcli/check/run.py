@@ -69,13 +69,13 @@ def _in_workers(records: Iterable[Any], config: CheckConfig) -> Audit:
 
     run_in_order(_work, _start_worker, config, _chunks(records, chunk_rows(config.batch_size)), config.num_proc, take)
     if not audits:  # no records at all
-        tok = load_tokenizer(config.tokenizer, pad_token=config.pad_token)
+        tok = load_tokenizer(config.tokenizer, pad_token=config.pad_token, loader=config.loader)
         return Audit.start(make_context(tok, config)[0], config)
     return audits[0]
 
 
 def _start_worker(config: CheckConfig) -> dict[str, Any]:
-    tok = load_tokenizer(config.tokenizer, pad_token=config.pad_token)
+    tok = load_tokenizer(config.tokenizer, pad_token=config.pad_token, loader=config.loader)
     ctx, resolved = make_context(tok, config)
     return {"tok": tok, "config": config, "ctx": ctx, "resolved": resolved}
 

@@ -13,7 +13,7 @@ import typer
 
 from maskcli.cli.common import EXIT_FAILED, EXIT_OK, handles_input_errors, progress_on_stderr
 from maskcli.check.formats import ReportFormat
-from maskcli.cli.options import OnError, PadTokenOpt, Padding, Side, TokenizerOpt
+from maskcli.cli.options import LoaderOpt, OnError, PadTokenOpt, Padding, Side, TokenizerOpt
 from maskcli.errors import InputError
 
 if TYPE_CHECKING:
@@ -67,6 +67,7 @@ def formatters() -> "dict[ReportFormat, Callable[[Report, bool], str]]":
 def check(
     paths: Annotated[Optional[list[str]], typer.Argument(help="Files to check (- is stdin).", show_default=False)] = None,
     tokenizer: TokenizerOpt = None,
+    loader: LoaderOpt = None,
     pad_token: PadTokenOpt = None,
     max_length: Annotated[Optional[int], typer.Option(help="max_length for truncation and padding [default: the tokenizer's model_max_length for the checks].")] = None,
     padding: Annotated[Optional[Padding], typer.Option(help="Padding of text records, as in the tokenizer's __call__ [default: longest].")] = None,
@@ -97,7 +98,7 @@ def check(
     from maskcli.tokenizer import load_tokenizer
 
     flags = {
-        "tokenizer": tokenizer, "pad_token": pad_token, "max_length": max_length,
+        "tokenizer": tokenizer, "loader": loader.value if loader else None, "pad_token": pad_token, "max_length": max_length,
         "padding": padding.value if padding else None, "truncation": truncation,
         "padding_side": padding_side.value if padding_side else None, "pad_to_multiple_of": pad_to_multiple_of,
         "add_special_tokens": False if no_special_tokens else None, "mode": mode.value if mode else None,
@@ -114,7 +115,7 @@ def check(
         paths = ["-"]
     refuse_inputs({"--output-file": output_file},
                   [*(p for p in paths if p != "-"), settings.tokenizer, *([settings.source] if settings.source else [])])
-    tok = load_tokenizer(settings.tokenizer, pad_token=settings.pad_token)
+    tok = load_tokenizer(settings.tokenizer, pad_token=settings.pad_token, loader=settings.loader)
     with progress_on_stderr("records") as progress:
         audit = run_check(paths, tok, settings, progress)
     report = build_report(audit, tok, settings, paths)

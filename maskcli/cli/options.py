@@ -32,6 +32,18 @@ TokenizerOpt = Annotated[
         help="Built-in `gpt2`, a tokenizer.json, a local tokenizer directory, or a hub id (local cache).",
     ),
 ]
+class Loader(str, Enum):
+    auto = "auto"
+    transformers = "transformers"
+
+
+LoaderOpt = Annotated[
+    Optional[Loader],
+    typer.Option(
+        help="auto: fast-tokenizer directories without transformers when exact, else transformers; "
+        "transformers: always AutoTokenizer [default: auto].",
+    ),
+]
 PadTokenOpt = Annotated[
     Optional[str],
     typer.Option(help="Pad token to use: a token string, or eos / bos / unk for that special token."),

@@ -17,6 +17,7 @@ from maskcli.cli.options import (
     BatchSizeOpt,
     FieldOpt,
     FilesOpt,
+    LoaderOpt,
     InputFormatOpt,
     LimitOpt,
     MaxLengthOpt,
@@ -123,6 +124,7 @@ def show(
     batch_size: BatchSizeOpt = 8,
     on_error: OnErrorOpt = OnError.fail,
     tokenizer: TokenizerOpt = "gpt2",
+    loader: LoaderOpt = None,
     padding: PaddingOpt = Padding.longest,
     max_length: MaxLengthOpt = None,
     truncation: TruncationOpt = None,
@@ -172,7 +174,7 @@ def show(
     selection = parse_selection(rows, limit)
     refuse_inputs({"-o": output, "--svg": svg, "--html": html, "--png": png},
                   [*(f for f in files or [] if f != "-"), tokenizer, *([model_config] if model_config else [])])
-    tok = load_tokenizer(tokenizer, pad_token=pad_token)
+    tok = load_tokenizer(tokenizer, pad_token=pad_token, loader=loader.value if loader else "auto")
     settings = encode_settings(padding, max_length, truncation, padding_side, pad_to_multiple_of, no_special_tokens)
     request = mask_request(tok, mask, model_config, as_convention, dtype, q_offset, doc_lengths, block_ids, seed)
     mlm = mlm_options(request, mlm_positions, mlm_probability, seed, mlm_rng)

@@ -194,7 +194,7 @@ def _token(token: str | None, token_id: int | None) -> str:
 def render_header(console: Console, tok: TokenizerHandle) -> None:
     """Tokenizer and legend, once per output."""
     console.print(
-        Text(f"tokenizer {tok.name} ({tok.class_name})", style="bold")
+        Text(f"tokenizer {tok.name} ({tok.class_name}, loaded by {tok.loader})", style="bold")
         + Text(
             f" · pad {_token(tok.pad_token, tok.pad_token_id)} · eos {_token(tok.eos_token, tok.eos_token_id)}",
             style="bright_black",
