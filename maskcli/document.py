@@ -57,6 +57,10 @@ def sequence_record(tok: TokenizerHandle, index: int, seq: Row, matrices: bool =
             "masked_real_tokens": facts.disagreement.masked_real.tolist(),
             "attended_pad_tokens": facts.disagreement.attended_pad.tolist(),
         }
+    if seq.labels_from is not None:
+        from maskcli.sft.rows import sft_record
+
+        record.update(sft_record(tok, seq))
     if matrices:
         record["masks"] = {name: mask.astype(int).tolist() for name, mask in masks.items()}
     return record

@@ -49,6 +49,8 @@ class Row:
     given_attention_mask: bool = True
     truncated: bool = False
     length_before_truncation: int | None = None
+    roles: tuple[str | None, ...] | None = None  # per token, from the chat template's message boundaries (--sft)
+    labels_from: str | None = None  # --sft: "given", or the masks the labels were built from
 
     def __len__(self) -> int:
         return int(self.input_ids.shape[0])

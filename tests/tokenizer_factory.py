@@ -1,7 +1,8 @@
 """Small real tokenizers built offline with the `tokenizers` library, saved as HF directories.
 
-Three families the oracle tests cover: a GPT-2-like byte-level BPE with no pad token, a BERT-like
-WordPiece with [CLS]/[SEP]/[PAD], and a Llama-like BPE that adds BOS and pads on the left.
+Families the oracle tests cover: a GPT-2-like byte-level BPE with no pad token, a BERT-like
+WordPiece with [CLS]/[SEP]/[PAD], a Llama-like BPE that adds BOS and pads on the left, and
+byte-level BPEs with the special tokens of three chat families (ChatML, Llama-3, Gemma).
 """
 
 from __future__ import annotations
@@ -97,4 +98,48 @@ def llama_like(directory: Path) -> Path:
         "truncation_side": "left",
         "model_max_length": 24,
     }
+    return _save(directory, tok, config)
+
+
+CHATML_TEMPLATE = (
+    "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+CHATML_TRAINING_TEMPLATE = (
+    "{% for m in messages %}{% if m['role'] == 'assistant' %}<|im_start|>assistant\n"
+    "{% generation %}{{ m['content'] }}<|im_end|>\n{% endgeneration %}"
+    "{% else %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endif %}{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+CHAT_FAMILIES = {
+    # special tokens, tokenizer_config entries, whether encoding adds the BOS
+    "chatml": (["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
+               {"eos_token": "<|im_end|>", "pad_token": "<|endoftext|>", "chat_template": CHATML_TEMPLATE}, False),
+    "llama3": (["<|begin_of_text|>", "<|end_of_text|>", "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"],
+               {"bos_token": "<|begin_of_text|>", "eos_token": "<|eot_id|>"}, True),
+    "gemma": (["<pad>", "<eos>", "<bos>", "<start_of_turn>", "<end_of_turn>"],
+              {"bos_token": "<bos>", "eos_token": "<eos>", "pad_token": "<pad>"}, True),
+}
+
+
+def chat_like(directory: Path, family: str, chat_template: str | None = None) -> Path:
+    """Byte-level BPE with the special tokens of a chat family (ChatML, Llama-3, Gemma).
+
+    ``chat_template`` replaces the family's own (ChatML has one; Llama-3 and Gemma none, so tests
+    pass TRL's shipped templates).
+    """
+    specials, entries, adds_bos = CHAT_FAMILIES[family]
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=420, special_tokens=specials,
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    tok.train_from_iterator(CORPUS + ["こんにちは 👋 user assistant system"] * 5, trainer)
+    if adds_bos:
+        bos = entries["bos_token"]
+        tok.post_processor = processors.TemplateProcessing(
+            single=f"{bos} $A", pair=f"{bos} $A {bos} $B", special_tokens=[(bos, tok.token_to_id(bos))])
+    config = {"tokenizer_class": "PreTrainedTokenizerFast", **entries}
+    if chat_template is not None:
+        config["chat_template"] = chat_template
     return _save(directory, tok, config)

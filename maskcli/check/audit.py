@@ -34,6 +34,7 @@ from maskcli.check.arrow_input import ragged_from_arrow
 from maskcli.check.columnar import SIDES, RaggedBatch, Screened, screen
 from maskcli.check.config import CheckConfig
 from maskcli.check.registry import select_checks
+from maskcli.check.sft_findings import label_issues
 from maskcli.check.rows import Context, RowAudit, pretokenized_row, tokenized_rows
 from maskcli.check.stats import Stats
 from maskcli.encoding import EncodeSettings, ResolvedSettings, resolve_settings
@@ -77,6 +78,7 @@ class Audit:
     skipped: int = 0
     skipped_first: list[str] = field(default_factory=list)
     pending: list[tuple[Source, bool]] = field(default_factory=list)  # unfinished batch: (source, padded as given)
+    sft: dict | None = None  # --sft: trained tokens by role, examples dropped (maskcli.check.sft)
 
     @classmethod
     def start(cls, ctx: Context, config: CheckConfig) -> Audit:
@@ -109,7 +111,7 @@ class Audit:
 
     def _pretokenized(self, row: Row) -> int:
         result: RowAudit = pretokenized_row(row, self.ctx)
-        for code, detail in result.issues:
+        for code, detail in result.issues + label_issues(row):
             self.hit(code, row.source, detail)
             if code == "MC008":
                 self.stats.over_limit_rows += 1

@@ -12,6 +12,9 @@ The table uses the option names with underscores (dashes work too)::
     max_padding_ratio = 0.4
     max_truncation_rate = 0.0
     require_eos = true
+    sft = true                  # records prepared as TRL's SFTTrainer does
+    assistant_only_loss = true
+    chat_template = "training.jinja"
 
 Without ``--config``, the nearest ``pyproject.toml`` with a ``[tool.maskcli]`` table, from the
 current directory upwards, is used. A ``--config`` file may be a pyproject.toml or a TOML file
@@ -42,6 +45,8 @@ CHOICES = {
     "fail_on": ("error", "warning"),
     "on_error": ("fail", "skip"),
     "format": ("text", "json", "github", "junit", "markdown"),
+    "truncation_mode": ("keep_start", "keep_end"),
+    "packing_strategy": ("bfd", "wrapped"),
 }
 POSITIVE = ("max_length", "pad_to_multiple_of", "batch_size", "num_proc", "rows_per_finding")
 RATIOS = ("max_padding_ratio", "max_truncation_rate")
@@ -74,6 +79,15 @@ class CheckConfig:
     require_eos: bool = False
     num_proc: int = 1
     rows_per_finding: int = 10
+    sft: bool = False  # prepare records as TRL's SFTTrainer does (maskcli.check.sft); SFTConfig's names below
+    truncation_mode: str = "keep_start"
+    packing: bool = False
+    packing_strategy: str = "bfd"
+    padding_free: bool = False
+    completion_only_loss: bool | None = None
+    assistant_only_loss: bool = False
+    eos_token: str | None = None
+    chat_template: str | None = None
     source: str | None = dataclasses.field(default=None, compare=False)  # the config file used, if any
 
     def __post_init__(self) -> None:

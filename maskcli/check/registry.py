@@ -60,6 +60,16 @@ CHECKS: dict[str, Check] = {
         Check("MC014", "missing-eos", E, "the last real token is not EOS (require_eos)"),
         Check("MC015", "id-out-of-vocabulary", E, "token ids outside the tokenizer's vocabulary"),
         Check("MC016", "empty-row", W, "a row with no real (attended) token"),
+        Check("MC017", "no-assistant-tokens", E,
+              "--assistant-only-loss, but the chat template marks no assistant token (TRL stops before training)"),
+        Check("MC018", "prompt-not-prefix", W,
+              "the tokenized prompt is not a prefix of the tokenized prompt+completion"),
+        Check("MC019", "labels-already-shifted", E,
+              "labels[t] == input_ids[t+1] on most trained positions: the model shifts labels itself"),
+        Check("MC020", "trained-document-start", E,
+              "in a packed row, the first token of a document is trained: its label predicts across the boundary"),
+        Check("MC021", "left-padding-without-position-ids", W,
+              "left-padded training rows without position_ids: the forward pass uses plain positions"),
     )
 }
 

@@ -73,6 +73,8 @@ def build_report(audit: Audit, tok: TokenizerHandle, config: CheckConfig, inputs
     ctx, resolved = make_context(tok, config)
     stats = audit.stats
     summary = stats.summary(ctx.limit) | {"skipped_rows": audit.skipped, "skipped_first": audit.skipped_first}
+    if audit.sft is not None:
+        summary["sft"] = audit.sft
     hits = {code: Hits(h.count, list(h.first)) for code, h in audit.hits.items()}
     left, right = audit.sides.get("left", Hits()), audit.sides.get("right", Hits())
     if left.count and right.count and "MC007" in audit.enabled:

@@ -35,6 +35,10 @@ def run_check(
     records = selected_records(paths, config.input_format, Selection(), log)
     if progress is not None:
         records = counted(records, progress)
+    if config.sft:
+        from maskcli.check.sft import audit_sft
+
+        return audit_sft(records, tok, config, ctx, log)
     if config.num_proc == 1:
         return audit_records(records, tok, config, ctx, resolved, log)
     audit = _in_workers(records, config)

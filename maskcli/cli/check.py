@@ -14,6 +14,16 @@ import typer
 from maskcli.cli.common import EXIT_FAILED, EXIT_OK, handles_input_errors, progress_on_stderr
 from maskcli.check.formats import ReportFormat
 from maskcli.cli.options import LoaderOpt, OnError, PadTokenOpt, Padding, Side, TokenizerOpt
+from maskcli.cli.sft_options import (
+    AssistantOnlyLossOpt,
+    ChatTemplateOpt,
+    CompletionOnlyLossOpt,
+    EosTokenOpt,
+    PackingOpt,
+    PackingStrategyOpt,
+    PaddingFreeOpt,
+    TruncationModeOpt,
+)
 from maskcli.errors import InputError
 
 if TYPE_CHECKING:
@@ -91,6 +101,16 @@ def check(
     exit_zero: Annotated[bool, typer.Option("--exit-zero", help="Exit 0 even when there are findings.")] = False,
     config: Annotated[Optional[Path], typer.Option(help="Settings file (TOML) instead of the nearest pyproject.toml.")] = None,
     num_proc: Annotated[Optional[int], typer.Option(help="Tokenize and check in N processes [default: 1].")] = None,
+    sft: Annotated[Optional[bool], typer.Option("--sft/--no-sft", help="Check the batches TRL's SFTTrainer would "
+                                                "train on (labels, roles, packing) [default: off].")] = None,
+    truncation_mode: TruncationModeOpt = None,
+    packing: PackingOpt = None,
+    packing_strategy: PackingStrategyOpt = None,
+    padding_free: PaddingFreeOpt = None,
+    completion_only_loss: CompletionOnlyLossOpt = None,
+    assistant_only_loss: AssistantOnlyLossOpt = None,
+    eos_token: EosTokenOpt = None,
+    chat_template: ChatTemplateOpt = None,
 ) -> None:
     from maskcli.check import build_report, load_config
     from maskcli.check.run import run_check
@@ -107,6 +127,10 @@ def check(
         "fail_on": fail_on.value if fail_on else None, "require_eos": require_eos,
         "max_padding_ratio": max_padding_ratio, "max_truncation_rate": max_truncation_rate,
         "format": output_format.value if output_format else None, "num_proc": num_proc,
+        "sft": sft, "truncation_mode": truncation_mode.value if truncation_mode else None, "packing": packing,
+        "packing_strategy": packing_strategy.value if packing_strategy else None, "padding_free": padding_free,
+        "completion_only_loss": completion_only_loss, "assistant_only_loss": assistant_only_loss,
+        "eos_token": eos_token, "chat_template": str(chat_template) if chat_template else None,
     }
     settings = load_config(flags, str(config) if config else None)
     if not paths:
@@ -119,7 +143,7 @@ def check(
     with progress_on_stderr("records") as progress:
         audit = run_check(paths, tok, settings, progress)
     report = build_report(audit, tok, settings, paths)
-    if not report.summary["rows"]:
+    if not report.summary["rows"] and not report.findings:  # MC017 can drop every row and is the finding
         skipped = report.summary["skipped_rows"]
         raise InputError("no records checked" + (f": all {skipped} were bad and skipped (first: "
                                                  f"{report.summary['skipped_first'][0]})" if skipped else ""))

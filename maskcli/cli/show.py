@@ -15,7 +15,6 @@ import typer
 from maskcli.cli.common import handles_input_errors, parse_range, progress_on_stderr, stdout_console
 from maskcli.cli.options import (
     BatchSizeOpt,
-    FieldOpt,
     FilesOpt,
     LoaderOpt,
     InputFormatOpt,
@@ -53,6 +52,17 @@ from maskcli.cli.mask_options import (
     Rng,
     SeedOpt,
     SvgOpt,
+)
+from maskcli.cli.sft_options import (
+    AssistantOnlyLossOpt,
+    ChatTemplateOpt,
+    CompletionOnlyLossOpt,
+    EosTokenOpt,
+    PackingOpt,
+    PackingStrategyOpt,
+    PaddingFreeOpt,
+    SftOpt,
+    TruncationModeOpt,
 )
 from maskcli.errors import InputError
 
@@ -118,7 +128,8 @@ def show(
     texts: TextsArg = None,
     files: FilesOpt = None,
     input_format: InputFormatOpt = None,
-    field: FieldOpt = "text",
+    field: Annotated[str, typer.Option("--field", "--dataset-text-field",
+                                       help="Record field holding the text.")] = "text",
     rows: RowsOpt = None,
     limit: LimitOpt = None,
     batch_size: BatchSizeOpt = 8,
@@ -162,6 +173,15 @@ def show(
     svg: SvgOpt = None,
     html: HtmlOpt = None,
     png: PngOpt = None,
+    sft: SftOpt = False,
+    truncation_mode: TruncationModeOpt = None,
+    packing: PackingOpt = None,
+    packing_strategy: PackingStrategyOpt = None,
+    padding_free: PaddingFreeOpt = None,
+    completion_only_loss: CompletionOnlyLossOpt = None,
+    assistant_only_loss: AssistantOnlyLossOpt = None,
+    eos_token: EosTokenOpt = None,
+    chat_template: ChatTemplateOpt = None,
 ) -> None:
     from maskcli.batches import SkipLog
     from maskcli.cli.mask_options import mask_request, mlm_options
@@ -181,7 +201,18 @@ def show(
     pictures = Pictures(svg, html, png)
     check_drawing(request, layers, block_size, pictures, as_json or output is not None)
     log = SkipLog(skip=on_error is OnError.skip)
-    batches = input_batches(tok, settings, texts, files, input_format, field, selection, batch_size, log)
+    if sft:
+        from maskcli.cli.sft_options import sft_settings
+
+        options = sft_settings(
+            max_length=max_length, truncation_mode=truncation_mode and truncation_mode.value, packing=packing,
+            packing_strategy=packing_strategy and packing_strategy.value, padding_free=padding_free,
+            pad_to_multiple_of=pad_to_multiple_of, completion_only_loss=completion_only_loss,
+            assistant_only_loss=assistant_only_loss, dataset_text_field=field, eos_token=eos_token,
+            chat_template=chat_template, batch_size=batch_size)
+        batches = sft_batches(tok, texts, files, input_format, selection, options, log)
+    else:
+        batches = input_batches(tok, settings, texts, files, input_format, field, selection, batch_size, log)
     if mlm is not None:
         batches = masked_for_mlm(tok, batches, mlm)
     emit_batches(tok, batches, request, as_json=as_json, output=output, matrices=not no_matrices,
@@ -232,6 +263,29 @@ def input_batches(tok: "TokenizerHandle", settings: "EncodeSettings", texts: lis
         return [make_batch(tok, settings, records)]
     return read_batches(files, tok, settings, fmt=input_format, field_name=field, selection=selection,
                         batch_size=batch_size, log=log)
+
+
+def sft_batches(tok: "TokenizerHandle", texts, files, input_format, selection: "Selection", options,
+                log) -> "Iterator[Batch]":
+    """``--sft``: the collator's batches, as rows; dropped examples are reported on stderr at the end."""
+    from maskcli.batches import Batch, selected_records
+    from maskcli.records import Source
+    from maskcli.sft.pipeline import training_batches
+    from maskcli.sft.prepare import Dropped
+    from maskcli.sft.rows import to_row
+
+    if texts:
+        records = [(Source("<text>", row=i), text) for i, text in enumerate(read_texts(texts))]
+    else:
+        records = selected_records(files, input_format, selection, log)
+    dropped = Dropped()
+    for collated in training_batches(records, tok, options, dropped, on_error=log.handle):
+        rows = [to_row(c) for c in collated]
+        yield Batch(rows, None, tuple(dict.fromkeys(row.shape for row in rows)))
+    if dropped.count:
+        where = ", ".join(str(source) for source in dropped.first)
+        typer.echo(f"Warning: dropped {dropped.count} example(s) left with no trained token by --max-length "
+                   f"(as SFTTrainer does): {where}", err=True)
 
 
 def check_drawing(request: "MaskRequest", layers: int | None, block_size: int | None, pictures: Pictures,
@@ -316,6 +370,7 @@ def emit_batches(
 
     from maskcli.render.blocks import render_rows_blocks
     from maskcli.render.pictures import batch_panels, mask_caption
+    from maskcli.sft.rows import describe_trained, trained_by_role
 
     console = stdout_console()
     pictures.record(console)
@@ -331,6 +386,10 @@ def emit_batches(
             render_rows_blocks(console, tok, batch.rows, request, view.block_size, view.token_range, view.compact, title)
         else:
             render_batch(console, tok, batch.rows, grid_view, title=title)
+        for index, row in enumerate(batch.rows):
+            if row.labels_from is not None:
+                console.print(f"row {index} ({row.labels_from}): {describe_trained(trained_by_role([row]))}",
+                              highlight=False)
         if pictures.png:
             panels += batch_panels(tok, batch.rows, request)
     pictures.write(console, "maskcli show", lambda: panels, mask_caption(request), view.token_range, view.block_size)

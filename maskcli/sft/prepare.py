@@ -1,0 +1,253 @@
+"""One record -> one training example, as TRL 1.16's ``SFTTrainer._prepare_dataset`` makes it.
+
+In TRL's order: EOS appended to text and completions (not to conversations), tokenized (chat
+records through the template), the completion mask from the common prefix of the tokenized
+prompt and prompt+completion, the assistant mask from the template's generation tags, labels
+``-100`` where a mask says "not trained", truncation to ``max_length`` (not when packing), and
+examples left with no trained token dropped. Records that already have ``input_ids`` skip the
+tokenization; their ``labels``, if given, are kept as they are.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from maskcli.encoding import EncodeSettings, tokenize
+from maskcli.errors import InputError
+from maskcli.facts import IGNORE_INDEX
+from maskcli.readers import RowError
+from maskcli.records import Source
+from maskcli.sft.chat import render_chat
+from maskcli.sft.options import SFTOptions
+from maskcli.shapes import _messages
+from maskcli.tokenizer import TokenizerHandle
+
+UNTOUCHED = EncodeSettings(padding="none", truncation=False)  # ``tokenizer(text=...)``
+
+
+class NoAssistantTokens(RowError):
+    """``assistant_only_loss`` and the template marks no token of the record as the assistant's."""
+
+
+@dataclass(frozen=True)
+class Example:
+    """A prepared example: ``labels`` as the trainer computes the loss on them (before the shift)."""
+
+    source: Source
+    shape: str
+    input_ids: list[int]
+    labels: list[int]
+    labels_from: str  # "given", or the masks that made them ("completion_mask", "assistant_masks", "input_ids")
+    roles: list[str | None] | None = None
+    completion_start: int | None = None
+    prompt_divergence: str | None = None  # the end of the tokenized prompt that prompt+completion does not keep
+    truncated: bool = False
+    length_before_truncation: int | None = None
+    seq_lengths: list[int] | None = None  # documents of a packed example
+    given: dict[str, list[int]] = field(default_factory=dict)  # attention_mask / position_ids of given rows
+
+    @property
+    def trained(self) -> int:
+        return sum(label != IGNORE_INDEX for label in self.labels)
+
+
+@dataclass
+class Dropped:
+    """Examples ``SFTTrainer`` drops because truncation left them without a trained token."""
+
+    count: int = 0
+    first: list[Source] = field(default_factory=list)
+    keep: int = 5
+
+    def add(self, source: Source) -> None:
+        self.count += 1
+        if len(self.first) < self.keep:
+            self.first.append(source)
+
+
+def joined_roles(examples: list[Example]) -> list[str | None] | None:
+    """The roles of examples laid end to end (``None`` when none of them has roles)."""
+    if all(e.roles is None for e in examples):
+        return None
+    return [role for e in examples for role in (e.roles or [None] * len(e.input_ids))]
+
+
+def chat_template(tok: TokenizerHandle, options: SFTOptions) -> str | None:
+    """``chat_template_path`` read (it replaces the tokenizer's template), else the tokenizer's own."""
+    if options.chat_template_path is None:
+        return tok.chat_template
+    try:
+        with open(options.chat_template_path, encoding="utf-8") as handle:
+            return handle.read()
+    except OSError as exc:
+        raise InputError(f"--chat-template {options.chat_template_path}: {exc.strerror}") from None
+
+
+def prepared(
+    records: Iterable[tuple[Source, Any]], tok: TokenizerHandle, options: SFTOptions, dropped: Dropped,
+    on_error=None,
+) -> Iterator[Example]:
+    """Examples in record order, fully masked ones counted in ``dropped`` instead (as TRL filters them).
+
+    ``on_error(error)`` is given each bad record (:class:`RowError`); without it they raise.
+    """
+    template = chat_template(tok, options)
+    eos = options.eos_token or tok.eos_token
+    for source, record in records:
+        try:
+            example = truncated(prepare_example(source, record, tok, options, template, eos), options)
+        except RowError as error:
+            if on_error is None:
+                raise
+            on_error(error)
+            continue
+        if options.max_length is not None and not options.packing and not example.trained:
+            dropped.add(source)
+            continue
+        yield example
+
+
+def prepare_example(
+    source: Source, record: Any, tok: TokenizerHandle, options: SFTOptions, template: str | None, eos: str | None
+) -> Example:
+    """Tokenize one record and build its labels (``tokenize_fn`` and ``build_labels``)."""
+    if isinstance(record, str):
+        record = {options.dataset_text_field: record}
+    if not isinstance(record, dict):
+        raise RowError(source, f"expected a JSON object, got {type(record).__name__}")
+    if "input_ids" in record:
+        return _pretokenized(source, record)
+    if "conversations" in record and "messages" not in record:
+        record = {**record, "messages": _messages(source, record["conversations"], "conversations", "from", "value")}
+    if "prompt" in record and "completion" in record:
+        return _prompt_completion(source, record, tok, options, template, eos)
+    if isinstance(record.get("messages"), list):
+        messages = _messages(source, record["messages"], "messages", "role", "content")
+        rendered = _render(source, tok, messages, template, record, options.assistant_only_loss)
+        masks = [rendered.assistant_masks] if rendered.assistant_masks is not None else []
+        _require_assistant(source, rendered.assistant_masks)
+        return _labelled(source, "messages", rendered.input_ids, masks, ["assistant_masks"] if masks else [],
+                         roles=rendered.roles)
+    text = record.get(options.dataset_text_field)
+    if not isinstance(text, str):
+        keys = ", ".join(sorted(record)) or "none"
+        raise RowError(source, f"missing field {options.dataset_text_field!r} (keys present: {keys}); choose one with "
+                               "--dataset-text-field, or use messages, prompt/completion or input_ids records")
+    _no_assistant_only(source, options)
+    ids = _encode(tok, [_with_eos(text, eos, source)])[0]
+    return _labelled(source, f"field:{options.dataset_text_field}", ids, [], [])
+
+
+def _prompt_completion(source, record, tok, options, template, eos) -> Example:
+    prompt, completion = record["prompt"], record["completion"]
+    completion_only = options.completion_only_loss is not False
+    if isinstance(prompt, list) and isinstance(completion, list):
+        prompt_messages = _messages(source, prompt, "prompt", "role", "content")
+        messages = prompt_messages + _messages(source, completion, "completion", "role", "content")
+        prompt_ids = _render(source, tok, prompt_messages, template, record, False, generation_prompt=True).input_ids
+        rendered = _render(source, tok, messages, template, record, options.assistant_only_loss)
+        ids, roles, assistant = rendered.input_ids, rendered.roles, rendered.assistant_masks
+        _require_assistant(source, assistant)
+        shape = "prompt+completion (conversational)"
+    elif isinstance(prompt, str) and isinstance(completion, str):
+        _no_assistant_only(source, options)
+        prompt_ids, ids = _encode(tok, [prompt, prompt + _with_eos(completion, eos, source)])
+        roles, assistant, shape = None, None, "prompt+completion"
+    else:
+        raise RowError(source, "fields 'prompt' and 'completion' must both be strings or both lists of messages")
+    start = common_prefix_length(prompt_ids, ids)
+    divergence = tok.backend.decode(prompt_ids[start:], skip_special_tokens=False) if start < len(prompt_ids) else None
+    masks, names = [], []
+    if completion_only:
+        masks.append([0] * start + [1] * (len(ids) - start))
+        names.append("completion_mask")
+    if assistant is not None:
+        masks.append(assistant)
+        names.append("assistant_masks")
+    return _labelled(source, shape, ids, masks, names, roles=roles, completion_start=start,
+                     prompt_divergence=divergence)
+
+
+def common_prefix_length(ids: list[int], other: list[int]) -> int:
+    """TRL's ``common_prefix_length``: where the completion starts."""
+    length = 0
+    for a, b in zip(ids, other):
+        if a != b:
+            break
+        length += 1
+    return length
+
+
+def _labelled(source, shape, ids, masks, names, **extra) -> Example:
+    labels = [token if all(bits) else IGNORE_INDEX for token, *bits in zip(ids, *masks)] if masks else list(ids)
+    return Example(source, shape, list(ids), labels, "+".join(names) or "input_ids", **extra)
+
+
+def truncated(example: Example, options: SFTOptions) -> Example:
+    """``max_length`` with ``truncation_mode`` (skipped when packing, as in TRL)."""
+    n = len(example.input_ids)
+    if options.max_length is None or options.packing or n <= options.max_length:
+        return example
+    cut = slice(None, options.max_length) if options.truncation_mode == "keep_start" else slice(-options.max_length, None)
+    roles = example.roles[cut] if example.roles is not None else None
+    return Example(example.source, example.shape, example.input_ids[cut], example.labels[cut], example.labels_from,
+                   roles, example.completion_start, example.prompt_divergence, True, n)
+
+
+def _pretokenized(source: Source, record: dict) -> Example:
+    arrays = {}
+    for name in ("input_ids", "labels", "attention_mask", "position_ids"):
+        value = record.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, list) or not all(isinstance(v, int) for v in value):
+            raise RowError(source, f"field {name!r}: expected a list of integers")
+        if len(value) != len(record["input_ids"]):
+            raise RowError(source, f"field {name!r} has {len(value)} values but 'input_ids' has "
+                                   f"{len(record['input_ids'])}")
+        arrays[name] = value
+    ids = arrays.pop("input_ids")
+    labels = arrays.pop("labels", None)
+    return Example(source, "pretokenized", ids, labels if labels is not None else list(ids),
+                   "given" if labels is not None else "input_ids", given=arrays)
+
+
+def _render(source, tok, messages, template, record, assistant_masks, generation_prompt=False):
+    if not template:
+        raise RowError(source, f"chat records need a chat template and tokenizer {tok.name} has none; "
+                               "pass --chat-template FILE.jinja")
+    tools = record.get("tools")
+    kwargs = {"tools": json.loads(tools) if isinstance(tools, str) else tools, **record.get("chat_template_kwargs", {})}
+    try:
+        return render_chat(tok, messages, chat_template=template, add_generation_prompt=generation_prompt,
+                           assistant_masks=assistant_masks, template_kwargs=kwargs)
+    except InputError:
+        raise
+    except Exception as exc:  # jinja2 errors, raise_exception() in templates
+        raise RowError(source, f"chat template failed: {str(exc).splitlines()[0] if str(exc) else exc}") from None
+
+
+def _require_assistant(source: Source, assistant: list[int] | None) -> None:
+    if assistant is not None and 1 not in assistant:
+        raise NoAssistantTokens(source, "--assistant-only-loss, but the chat template marks no assistant token "
+                                        "(it needs {% generation %} ... {% endgeneration %} tags); "
+                                        "TRL stops before training")
+
+
+def _no_assistant_only(source: Source, options: SFTOptions) -> None:
+    if options.assistant_only_loss:
+        raise RowError(source, "--assistant-only-loss needs conversational records (messages, or prompt/completion "
+                               "as lists of messages)")
+
+
+def _with_eos(text: str, eos: str | None, source: Source) -> str:
+    if eos is None:
+        raise RowError(source, "the tokenizer has no EOS token to append; name one with --eos-token")
+    return text if text.endswith(eos) else text + eos
+
+
+def _encode(tok: TokenizerHandle, texts: list[str]) -> list[list[int]]:
+    return [encoding.ids for encoding in tokenize(tok, texts, UNTOUCHED)[1]]
