@@ -16,9 +16,9 @@ import tracemalloc
 import numpy as np
 from rich.console import Console
 
-from maskcli.blocks import counts_from_spans
+from maskcli.masks.blocks import counts_from_spans
 from maskcli.render.blocks import block_lines
-from maskcli.spans import combined_spans
+from maskcli.masks.spans import combined_spans
 
 
 def main() -> None:

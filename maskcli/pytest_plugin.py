@@ -16,7 +16,7 @@ def maskcli_tokenizer():
     loaded: dict[tuple[str, str | None], object] = {}
 
     def load(spec: str = "gpt2", pad_token: str | None = None):
-        from maskcli.tokenizer import load_tokenizer
+        from maskcli.data.tokenizer import load_tokenizer
 
         if (spec, pad_token) not in loaded:
             loaded[spec, pad_token] = load_tokenizer(spec, pad_token=pad_token)

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT.parent))
 sys.path.insert(0, str(ROOT.parent / "tests"))
 
-from maskcli.tokenizer import load_tokenizer  # noqa: E402
+from maskcli.data.tokenizer import load_tokenizer  # noqa: E402
 
 TEXTS = [line for line in (ROOT / "prompts.txt").read_text(encoding="utf-8").splitlines()]
 

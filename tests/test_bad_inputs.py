@@ -120,12 +120,12 @@ def test_integer_options_below_their_minimum(args, message):
 
 
 def test_unexpected_exception_is_one_internal_error_line(cli, monkeypatch):
-    import maskcli.tokenizer
+    import maskcli.data.tokenizer
 
     def broken(*args, **kwargs):
         raise ZeroDivisionError("the bug")
 
-    monkeypatch.setattr(maskcli.tokenizer, "load_tokenizer", broken)
+    monkeypatch.setattr(maskcli.data.tokenizer, "load_tokenizer", broken)
     result = cli("show", "hi")
     assert result.exit_code == 2
     assert result.stderr == ("internal error: ZeroDivisionError: the bug "
@@ -136,12 +136,12 @@ def test_unexpected_exception_is_one_internal_error_line(cli, monkeypatch):
 
 
 def test_keyboard_interrupt_passes_through(cli, monkeypatch):
-    import maskcli.tokenizer
+    import maskcli.data.tokenizer
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(maskcli.tokenizer, "load_tokenizer", interrupted)
+    monkeypatch.setattr(maskcli.data.tokenizer, "load_tokenizer", interrupted)
     result = cli("show", "hi")
     assert result.exit_code == 130  # 128 + SIGINT, as typer exits on Ctrl-C: not an internal error
     assert "internal error" not in result.stderr

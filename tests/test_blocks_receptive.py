@@ -7,11 +7,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from maskcli.blocks import EMPTY, FULL, PARTIAL, counts_from_dense, counts_from_spans
-from maskcli.classic.sparse import dilated_spans, logsparse_spans, longformer_spans
+from maskcli.masks.blocks import EMPTY, FULL, PARTIAL, counts_from_dense, counts_from_spans
+from maskcli.masks.classic.sparse import dilated_spans, logsparse_spans, longformer_spans
 from maskcli.errors import InputError
-from maskcli.receptive import distance, layer_table, reach
-from maskcli.spans import SpanMask, combined_spans, disjoint
+from maskcli.masks.receptive import distance, layer_table, reach
+from maskcli.masks.spans import SpanMask, combined_spans, disjoint
 
 
 def test_docstring_example_causal_6_block_4():
@@ -70,7 +70,7 @@ def test_padding_makes_blocks_partial_not_full():
 
 
 def test_combined_spans_equal_masks_combined_mask():
-    from maskcli.masks import combined_mask
+    from maskcli.masks.algebra import combined_mask
 
     am = np.array([0, 0, 1, 1, 1, 1, 0])
     assert np.array_equal(combined_spans(am).dense(), combined_mask(am))

@@ -139,7 +139,7 @@ def test_stdin(tmp_path):
 
 def test_audit_shard_api_merges_like_the_cli(tmp_path):
     from maskcli.check import CheckConfig, audit_shard, build_report
-    from maskcli.tokenizer import load_tokenizer
+    from maskcli.data.tokenizer import load_tokenizer
 
     records = (CLEAN_ROWS + [BAD]) * 3
     config = CheckConfig(pad_token="eos", batch_size=7)

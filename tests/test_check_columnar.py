@@ -16,8 +16,8 @@ from maskcli.check.formats import to_json
 from maskcli.check.columnar import COLUMNS, SIDES, RaggedBatch, screen
 from maskcli.check.config import CheckConfig
 from maskcli.check.rows import pretokenized_row
-from maskcli.records import Source
-from maskcli.tokenizer import load_tokenizer
+from maskcli.data.records import Source
+from maskcli.data.tokenizer import load_tokenizer
 
 CONFIGS = [
     CheckConfig(pad_token="eos"),

@@ -79,7 +79,7 @@ def test_mc012_transformers_detects_packing_only_without_a_mask():
     packed = mask(None)
     assert packed[3] == [0, 0, 0, 1, 0]  # the second document starts fresh
     assert mask(torch.ones(1, 5, dtype=torch.long))[3] == [1, 1, 1, 1, 0]  # all-ones mask: across documents
-    from maskcli.packing import from_position_ids
+    from maskcli.masks.packing import from_position_ids
     from transformers.masking_utils import find_packed_sequence_indices
 
     assert [from_position_ids(positions.numpy()[0]).documents.tolist()] == find_packed_sequence_indices(positions).tolist()

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from maskcli.check.stats import LengthHistogram, Stats, greedy_packs
-from maskcli.encoding import ResolvedSettings
+from maskcli.data.encoding import ResolvedSettings
 
 LONGEST = ResolvedSettings("longest", None, False, "right", None, True)
 

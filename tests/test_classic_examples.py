@@ -7,12 +7,12 @@ import re
 import numpy as np
 import pytest
 
-from maskcli.classic.bert import mlm_at_positions
-from maskcli.classic.sparse import bigbird_block_spans, bigbird_token_spans, dilated_spans, logsparse_spans, longformer_spans
-from maskcli.classic.swin import region_ids, swin_shifted, window_masks
-from maskcli.classic.xlnet import perm_mask, streams
+from maskcli.masks.classic.bert import mlm_at_positions
+from maskcli.masks.classic.sparse import bigbird_block_spans, bigbird_token_spans, dilated_spans, logsparse_spans, longformer_spans
+from maskcli.masks.classic.swin import region_ids, swin_shifted, window_masks
+from maskcli.masks.classic.xlnet import perm_mask, streams
 from maskcli.errors import InputError
-from maskcli.kinds import KINDS, RowContext, build_mask, parse_spec
+from maskcli.masks.kinds import KINDS, RowContext, build_mask, parse_spec
 
 
 def build(spec: str, am: str) -> np.ndarray:

@@ -16,11 +16,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
-from maskcli.classic.bert import IGNORE_INDEX, mlm_mask_tokens  # noqa: E402
-from maskcli.classic.sparse import bigbird_token_spans, longformer_spans  # noqa: E402
-from maskcli.classic.swin import region_ids, window_masks  # noqa: E402
-from maskcli.classic.xlnet import perm_mask, streams  # noqa: E402
-from maskcli.kinds import RowContext, build_mask, parse_spec  # noqa: E402
+from maskcli.masks.classic.bert import IGNORE_INDEX, mlm_mask_tokens  # noqa: E402
+from maskcli.masks.classic.sparse import bigbird_token_spans, longformer_spans  # noqa: E402
+from maskcli.masks.classic.swin import region_ids, window_masks  # noqa: E402
+from maskcli.masks.classic.xlnet import perm_mask, streams  # noqa: E402
+from maskcli.masks.kinds import RowContext, build_mask, parse_spec  # noqa: E402
 
 
 def bert_attention(am) -> np.ndarray:

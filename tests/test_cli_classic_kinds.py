@@ -95,7 +95,7 @@ def test_xlnet_shows_both_streams_and_perm_mask_convention():
 def test_xlnet_without_perm_draws_from_seed():
     one = show_json(letters(6), "--mask", "xlnet", "--seed", "3")["sequences"][0]["native"]["xlnet"]
     assert one == show_json(letters(6), "--mask", "xlnet", "--seed", "3")["sequences"][0]["native"]["xlnet"]
-    from maskcli.classic.xlnet import perm_mask, random_order
+    from maskcli.masks.classic.xlnet import perm_mask, random_order
 
     assert one == perm_mask(random_order(6, 3)).tolist()
 
@@ -117,7 +117,7 @@ def test_bert_mlm_mask_token_is_attended_and_labels_are_ignored_elsewhere(bert_d
 def test_bert_mlm_probability_replays_seeded_collator(bert_dir):
     doc = show_json("the cat sat on the mat", "-t", bert_dir, "--mask", "bert-mlm", "--mlm-probability", "0.5", "--seed", "3")
     row = doc["sequences"][0]
-    from maskcli.classic.bert import mlm_mask_tokens
+    from maskcli.masks.classic.bert import mlm_mask_tokens
 
     ids = np.array([[2, 5, 6, 7, 8, 5, 9, 3]])
     special = np.array([[1, 0, 0, 0, 0, 0, 0, 1]])
@@ -231,11 +231,11 @@ def test_png_panels_carry_token_labels_on_both_axes():
     import matplotlib.pyplot as plt
 
     from maskcli.render.pictures import batch_panels
-    from maskcli.kinds import parse_spec
-    from maskcli.mask_request import MaskRequest
-    from maskcli.records import Row, Source
+    from maskcli.masks.kinds import parse_spec
+    from maskcli.show.request import MaskRequest
+    from maskcli.data.records import Row, Source
     from maskcli.render.png import draw_panel
-    from maskcli.tokenizer import load_tokenizer
+    from maskcli.data.tokenizer import load_tokenizer
 
     tok = load_tokenizer("gpt2")
     ids = np.array(tok.backend.encode("The cat sat").ids)

@@ -6,9 +6,9 @@ import tracemalloc
 import pytest
 
 from conftest import SAMPLES
-from maskcli.batches import SkipLog, read_batches
-from maskcli.encoding import EncodeSettings
-from maskcli.tokenizer import load_tokenizer
+from maskcli.data.batches import SkipLog, read_batches
+from maskcli.data.encoding import EncodeSettings
+from maskcli.data.tokenizer import load_tokenizer
 
 
 def documents(result):
@@ -211,7 +211,7 @@ def test_streaming_memory_is_bounded(tmp_path):
 
 
 def test_prefetched_keeps_order_reraises_and_stops_early():
-    from maskcli.batches import prefetched
+    from maskcli.data.batches import prefetched
 
     assert list(prefetched(iter(range(50)))) == list(range(50))
 

@@ -119,7 +119,7 @@ def test_masks_lists_every_kind():
     result = run("masks", "--json")
     assert result.exit_code == 0
     names = [kind["name"] for kind in json.loads(result.stdout)["kinds"]]
-    from maskcli.kinds import KINDS
+    from maskcli.masks.kinds import KINDS
 
     assert names == [*KINDS, "packed"]
     table = run("masks")
@@ -157,7 +157,7 @@ def test_diff_reports_cells_rows_and_grid(tmp_path):
 
 
 def build_window_2() -> np.ndarray:
-    from maskcli.kinds import RowContext, build_mask, parse_spec
+    from maskcli.masks.kinds import RowContext, build_mask, parse_spec
 
     return build_mask(parse_spec("window:2"), RowContext(np.ones(4, int)))
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from maskcli.encoding import EncodeSettings, encode_texts
+from maskcli.data.encoding import EncodeSettings, encode_texts
 from maskcli.errors import InputError
-from maskcli.tokenizer import handle_from_transformers, load_tokenizer, with_pad_token
+from maskcli.data.tokenizer import handle_from_transformers, load_tokenizer, with_pad_token
 
 transformers = pytest.importorskip("transformers")
 

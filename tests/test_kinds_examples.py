@@ -11,11 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from maskcli import conventions, packing
+from maskcli.masks import conventions, packing
 from maskcli.errors import InputError
-from maskcli.flash import flash_form, mask_from_flash
-from maskcli.kinds import RowContext, build_mask, parse_spec
-from maskcli.lints import mask_lints, row_lints
+from maskcli.masks.flash import flash_form, mask_from_flash
+from maskcli.masks.kinds import RowContext, build_mask, parse_spec
+from maskcli.show.lints import mask_lints, row_lints
 
 
 def matrix(text: str) -> np.ndarray:
@@ -188,7 +188,7 @@ def test_packed_never_crosses_documents(lengths, kind):
 
 
 def test_flash_packing_differs_lint():
-    from maskcli.lints import row_lints
+    from maskcli.show.lints import row_lints
 
     ones = np.ones(6, dtype=int)
     agree = row_lints(ones, np.array([0, 1, 2, 0, 1, 0]), given_attention_mask=False)

@@ -15,11 +15,11 @@ torch = pytest.importorskip("torch")
 mu = pytest.importorskip("transformers.masking_utils")
 import transformers  # noqa: E402
 
-from maskcli import conventions  # noqa: E402
-from maskcli.flash import flash_form  # noqa: E402
-from maskcli.kinds import RowContext, build_mask, parse_spec  # noqa: E402
-from maskcli.model_config import layer_panels, read_config  # noqa: E402
-from maskcli.packing import flash_cu_seqlens, from_position_ids  # noqa: E402
+from maskcli.masks import conventions  # noqa: E402
+from maskcli.masks.flash import flash_form  # noqa: E402
+from maskcli.masks.kinds import RowContext, build_mask, parse_spec  # noqa: E402
+from maskcli.masks.model_config import layer_panels, read_config  # noqa: E402
+from maskcli.masks.packing import flash_cu_seqlens, from_position_ids  # noqa: E402
 
 TINY = dict(hidden_size=8, num_hidden_layers=2, num_attention_heads=2, num_key_value_heads=2, intermediate_size=16, vocab_size=32)
 

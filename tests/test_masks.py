@@ -5,9 +5,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from maskcli.masks import causal_mask, combined_mask, fully_masked_rows, padding_mask
-from maskcli.packing import from_position_ids
-from maskcli.positions import derived_position_ids
+from maskcli.masks.algebra import causal_mask, combined_mask, fully_masked_rows, padding_mask
+from maskcli.masks.packing import from_position_ids
+from maskcli.masks.positions import derived_position_ids
 
 
 def rows(text: str) -> np.ndarray:

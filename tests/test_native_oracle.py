@@ -11,8 +11,8 @@ import shutil
 import pytest
 from test_encoding_oracle import TEXTS, assert_same
 
-from maskcli.chat_template import render_chat, render_chat_with_generation
-from maskcli.tokenizer import handle_from_transformers, load_tokenizer
+from maskcli.data.chat_template import render_chat, render_chat_with_generation
+from maskcli.data.tokenizer import handle_from_transformers, load_tokenizer
 
 transformers = pytest.importorskip("transformers")
 
@@ -201,7 +201,7 @@ def test_padding_declared_in_tokenizer_json(tokenizer_dirs, tmp_path):
 ], ids=["llama-class", "gpt2-class", "remote-code", "unknown-key", "config-json"])
 def test_what_it_cannot_reproduce_goes_to_transformers(tokenizer_dirs, tmp_path, config, files):
     directory = variant(tokenizer_dirs["gpt2_like"], tmp_path, "other", config, files=files)
-    from maskcli.tokenizer_native import load_native
+    from maskcli.data.tokenizer_native import load_native
 
     assert load_native(directory, "x") is None
 

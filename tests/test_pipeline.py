@@ -5,9 +5,9 @@ import threading
 
 import numpy as np
 
-from maskcli.batches import Selection, SkipLog, interpreted, make_batch, prefetched, rows_of, selected_records, tokenized
-from maskcli.encoding import EncodeSettings
-from maskcli.tokenizer import load_tokenizer
+from maskcli.data.batches import Selection, SkipLog, interpreted, make_batch, prefetched, rows_of, selected_records, tokenized
+from maskcli.data.encoding import EncodeSettings
+from maskcli.data.tokenizer import load_tokenizer
 
 
 def test_pipeline_rows_match_make_batch(tmp_path):

@@ -13,11 +13,11 @@ import tokenizer_factory
 trl = pytest.importorskip("trl")
 datasets = pytest.importorskip("datasets")
 
-from maskcli.records import Source  # noqa: E402
+from maskcli.data.records import Source  # noqa: E402
 from maskcli.sft.options import SFTOptions  # noqa: E402
 from maskcli.sft.pipeline import training_batches  # noqa: E402
 from maskcli.sft.prepare import Dropped  # noqa: E402
-from maskcli.tokenizer import load_tokenizer  # noqa: E402
+from maskcli.data.tokenizer import load_tokenizer  # noqa: E402
 
 SHIPPED = files("trl") / "chat_templates"
 FIELDS = ("input_ids", "labels", "attention_mask", "position_ids")

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from maskcli.sft.text import token_texts
-from maskcli.tokenizer import load_tokenizer
+from maskcli.data.tokenizer import load_tokenizer
 
 TEXTS = st.text(alphabet=st.sampled_from(list("ab cé漢字👋🎉\n")), min_size=1, max_size=20)
 

@@ -78,7 +78,7 @@ def test_plugin_imports_nothing_heavy_at_start_up(pytester):
 import sys
 
 def test_nothing_loaded():
-    assert [m for m in ("maskcli.tokenizer", "transformers", "torch") if m in sys.modules] == []
+    assert [m for m in ("maskcli.data.tokenizer", "transformers", "torch") if m in sys.modules] == []
 ''')
     result = pytester.runpytest_subprocess(*PLUGIN, "-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)

@@ -22,7 +22,7 @@ PACKED = [{"input_ids": PACKED_IDS, "position_ids": PACKED_POSITIONS}]
 
 @pytest.fixture(scope="module")
 def models(tmp_path_factory, tokenizer_dirs):
-    from maskcli.tokenizer import load_tokenizer
+    from maskcli.data.tokenizer import load_tokenizer
 
     tok_dir = tokenizer_dirs["gpt2_like"]
     vocab = load_tokenizer(str(tok_dir)).full_vocab_size

@@ -3,7 +3,7 @@
 Only inputs whose every column is a list of integers named like a pre-tokenized field
 (``input_ids``, ``attention_mask``, ``labels``, ``position_ids``, ``token_type_ids``), with no
 nulls, take this way; anything else returns ``None`` and is read record by record, so its
-interpretation (and its errors) stay those of :mod:`maskcli.readers`.
+interpretation (and its errors) stay those of :mod:`maskcli.data.readers`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from maskcli.check.columnar import COLUMNS, RaggedBatch
-from maskcli.readers import STDIN, detect_format
+from maskcli.data.readers import STDIN, detect_format
 
 BATCH_ROWS = 8192
 

@@ -6,7 +6,7 @@ with :func:`maskcli.check.report.build_report`. The same code runs in ``check --
 workers, inside ``datasets.map`` or in a cluster job::
 
     from maskcli.check import CheckConfig, audit_shard, build_report
-    from maskcli.tokenizer import load_tokenizer
+    from maskcli.data.tokenizer import load_tokenizer
 
     config = CheckConfig(tokenizer="gpt2", pad_token="eos", max_length=1024)
     tok = load_tokenizer(config.tokenizer, config.pad_token)
@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from maskcli.batches import SkipLog, interpreted, prefetched, rows_of, tokenized
+from maskcli.data.batches import SkipLog, interpreted, prefetched, rows_of, tokenized
 from maskcli.check.arrow_input import ragged_from_arrow
 from maskcli.check.columnar import SIDES, RaggedBatch, Screened, screen
 from maskcli.check.config import CheckConfig
@@ -37,10 +37,10 @@ from maskcli.check.registry import select_checks
 from maskcli.check.sft_findings import label_issues
 from maskcli.check.rows import Context, RowAudit, pretokenized_row, tokenized_rows
 from maskcli.check.stats import Stats
-from maskcli.encoding import EncodeSettings, ResolvedSettings, resolve_settings
+from maskcli.data.encoding import EncodeSettings, ResolvedSettings, resolve_settings
 from maskcli.errors import InputError
-from maskcli.records import Row, Source
-from maskcli.tokenizer import NO_MAX_LENGTH, TokenizerHandle
+from maskcli.data.records import Row, Source
+from maskcli.data.tokenizer import NO_MAX_LENGTH, TokenizerHandle
 
 CHUNK_ROWS = 1024  # rows tokenized together (rounded to whole batches)
 

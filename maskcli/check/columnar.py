@@ -21,8 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from maskcli.check.rows import Context
-from maskcli.facts import IGNORE_INDEX
-from maskcli.records import Row, Source
+from maskcli.data.facts import IGNORE_INDEX
+from maskcli.data.records import Row, Source
 
 COLUMNS = ("input_ids", "attention_mask", "labels", "position_ids", "token_type_ids")
 SIDES = (None, "left", "right", "both")  # codes in Screened.side

@@ -184,7 +184,7 @@ def file_settings(path: Path) -> dict[str, Any]:
 def _relative_to(directory: Path, table: dict[str, Any]) -> dict[str, Any]:
     """A relative ``tokenizer`` path in a config file means relative to that file, not to the
     current directory (hub ids such as ``org/name`` stay as they are)."""
-    from maskcli.tokenizer import looks_like_path
+    from maskcli.data.tokenizer import looks_like_path
 
     value = table.get("tokenizer")
     if not isinstance(value, str) or value.startswith("~") or Path(value).is_absolute():

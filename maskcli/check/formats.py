@@ -15,7 +15,7 @@ from maskcli.check.registry import CHECKS
 
 if TYPE_CHECKING:
     from maskcli.check.report import Finding, Report
-    from maskcli.records import Source
+    from maskcli.data.records import Source
 
 
 class ReportFormat(str, Enum):

@@ -14,8 +14,8 @@ from maskcli import __version__
 from maskcli.check.audit import Audit, Hits, make_context
 from maskcli.check.config import CheckConfig
 from maskcli.check.registry import CHECKS, Severity
-from maskcli.records import Source
-from maskcli.tokenizer import TokenizerHandle
+from maskcli.data.records import Source
+from maskcli.data.tokenizer import TokenizerHandle
 
 REPORT_SCHEMA_VERSION = 1
 

@@ -21,11 +21,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from maskcli.encoding import ResolvedSettings
-from maskcli.facts import IGNORE_INDEX, final_eos_trained, pad_disagreement
-from maskcli.packing import from_position_ids
-from maskcli.positions import derived_position_ids
-from maskcli.records import Row
+from maskcli.data.encoding import ResolvedSettings
+from maskcli.data.facts import IGNORE_INDEX, final_eos_trained, pad_disagreement
+from maskcli.masks.packing import from_position_ids
+from maskcli.masks.positions import derived_position_ids
+from maskcli.data.records import Row
 
 Issue = tuple[str, str]  # (check id, what exactly, for this row)
 

@@ -12,12 +12,12 @@ import itertools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
-from maskcli.batches import Selection, SkipLog, selected_records
+from maskcli.data.batches import Selection, SkipLog, selected_records
 from maskcli.check.arrow_input import arrow_files
 from maskcli.check.audit import Audit, audit_arrow, audit_records, chunk_rows, make_context
 from maskcli.check.config import CheckConfig
 from maskcli.check.workers import check_process_count, run_in_order
-from maskcli.tokenizer import TokenizerHandle, load_tokenizer
+from maskcli.data.tokenizer import TokenizerHandle, load_tokenizer
 
 
 def run_check(

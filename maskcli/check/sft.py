@@ -10,18 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from maskcli.batches import SkipLog
+from maskcli.data.batches import SkipLog
 from maskcli.check.audit import Audit
 from maskcli.check.config import CheckConfig
 from maskcli.check.rows import Context
 from maskcli.check.sft_findings import divergence_issue
-from maskcli.readers import RowError
-from maskcli.records import Source
+from maskcli.data.readers import RowError
+from maskcli.data.records import Source
 from maskcli.sft.options import SFTOptions, default_max_length
 from maskcli.sft.pipeline import training_batches
 from maskcli.sft.prepare import Dropped, NoAssistantTokens
 from maskcli.sft.rows import to_row, trained_by_role
-from maskcli.tokenizer import TokenizerHandle
+from maskcli.data.tokenizer import TokenizerHandle
 
 
 def sft_options(config: CheckConfig) -> SFTOptions:

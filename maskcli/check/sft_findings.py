@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from maskcli.facts import IGNORE_INDEX
-from maskcli.packing import from_position_ids
-from maskcli.records import Row
+from maskcli.data.facts import IGNORE_INDEX
+from maskcli.masks.packing import from_position_ids
+from maskcli.data.records import Row
 
 Issue = tuple[str, str]
 SHIFTED_SHARE = 0.5  # "most" trained positions
@@ -25,12 +25,10 @@ def label_issues(row: Row) -> list[Issue]:
     if shifted:
         issues.append(("MC019", shifted))
     if row.position_ids is not None and len(row.position_ids) == len(row.input_ids):
-        starts = np.flatnonzero(np.diff(from_position_ids(row.position_ids).documents, prepend=-1)) \
-            if len(row.position_ids) else np.empty(0, dtype=np.int64)
-        flagged = starts[trained[starts]] if starts.size > 1 else np.empty(0, dtype=np.int64)
+        flagged, documents = trained_document_starts(row.position_ids, row.attention_mask, trained)
         if flagged.size:
             shown = ", ".join(map(str, flagged[:5].tolist()))
-            issues.append(("MC020", f"document start(s) at {shown} trained ({flagged.size} of {starts.size} "
+            issues.append(("MC020", f"document start(s) at {shown} trained ({flagged.size} of {documents} "
                                     "documents); DataCollatorWithFlattening sets them to -100"))
     mask = row.attention_mask
     if row.position_ids is None and len(mask) and not mask[0] and mask.any() and trained.any():
@@ -38,6 +36,24 @@ def label_issues(row: Row) -> list[Issue]:
         issues.append(("MC021", f"{pads} pad token(s) on the left and no position_ids: the first real token "
                                 f"sits at position {pads}, not 0"))
     return issues
+
+
+def trained_document_starts(position_ids: np.ndarray, attention_mask: np.ndarray,
+                            trained: np.ndarray) -> tuple[np.ndarray, int]:
+    """Trained first tokens of the packed documents after the first, and the number of documents.
+
+    Documents are read off the real tokens' position ids (pad tokens are no document); the first
+    document's start is never a target after the model's label shift, so it is not flagged::
+
+        position_ids  [0, 1, 0, 1, 2, 0]     attention_mask [1, 1, 1, 1, 1, 0]
+        trained       [T, T, T, T, T, F]  -> (array([2]), 2)
+    """
+    real = np.flatnonzero(attention_mask != 0)
+    if real.size < 2:
+        return np.empty(0, dtype=np.int64), int(real.size)
+    documents = from_position_ids(position_ids[real]).documents
+    starts = real[1:][np.diff(documents) != 0]
+    return starts[trained[starts]], int(starts.size) + 1
 
 
 def shifted_labels(ids: np.ndarray, labels: np.ndarray, trained: np.ndarray) -> str | None:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from maskcli.encoding import ResolvedSettings, padded_length
+from maskcli.data.encoding import ResolvedSettings, padded_length
 
 PERCENTILES = (50, 90, 95, 99)
 

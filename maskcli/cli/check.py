@@ -115,7 +115,7 @@ def check(
     from maskcli.check import build_report, load_config
     from maskcli.check.run import run_check
     from maskcli.output import refuse_inputs, write_atomic
-    from maskcli.tokenizer import load_tokenizer
+    from maskcli.data.tokenizer import load_tokenizer
 
     flags = {
         "tokenizer": tokenizer, "loader": loader.value if loader else None, "pad_token": pad_token, "max_length": max_length,

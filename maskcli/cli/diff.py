@@ -39,8 +39,8 @@ def diff(
     as_json: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON.")] = False,
     ascii_only: Annotated[bool, typer.Option("--ascii", help="ASCII glyphs only.")] = False,
 ) -> None:
-    from maskcli.diff import diff_files
-    from maskcli.mask_io import load_mask_file
+    from maskcli.masks.diff import diff_files
+    from maskcli.masks.io import load_mask_file
 
     conv_a = convention.value if convention else None
     conv_b = convention_b.value if convention_b else None

@@ -1,7 +1,7 @@
 """``show``'s mask options (``--mask``, ``--model-config``, ``--as``, ``--q-offset``, ...) in one place.
 
 ``show`` declares the options with these aliases, turns them into a
-:class:`~maskcli.mask_request.MaskRequest` with :func:`mask_request`, and hands its JSON or
+:class:`~maskcli.show.request.MaskRequest` with :func:`mask_request`, and hands its JSON or
 ``.npz`` output to :func:`write_outputs`.
 """
 
@@ -114,13 +114,13 @@ def mask_request(
     seed: int = 0,
 ) -> Any:
     """The options as a MaskRequest (validated: every bad value is one InputError line)."""
-    from maskcli.kinds import parse_spec
-    from maskcli.mask_request import DEFAULT_CONVENTION, MaskRequest
+    from maskcli.masks.kinds import parse_spec
+    from maskcli.show.request import DEFAULT_CONVENTION, MaskRequest
 
     specs = tuple(parse_spec(text) for text in masks or [])
     layers: tuple = ()
     if model_config is not None:
-        from maskcli.model_config import layer_panels, read_config
+        from maskcli.masks.model_config import layer_panels, read_config
 
         layers = tuple(layer_panels(read_config(model_config)))
     if q_offset < 0:
@@ -141,8 +141,8 @@ def mask_request(
 
 
 def mlm_options(request: Any, positions: str | None, probability: float | None, seed: int, rng: Rng) -> Any:
-    """``--mlm-*`` as :class:`~maskcli.classic.bert.MLMOptions` when ``--mask bert-mlm`` is asked for."""
-    from maskcli.classic.bert import MLMOptions
+    """``--mlm-*`` as :class:`~maskcli.masks.classic.bert.MLMOptions` when ``--mask bert-mlm`` is asked for."""
+    from maskcli.masks.classic.bert import MLMOptions
 
     wanted = any(spec.kind.name == "bert-mlm" for spec in request.all_specs)
     given = [name for name, value in (("--mlm-positions", positions), ("--mlm-probability", probability)) if value is not None]
@@ -174,8 +174,8 @@ def write_npz(output: Path, batches: Any, request: Any) -> None:
     """``-o FILE.npz``: NumPy arrays of one batch (``input_ids``, ``attention_mask``, each mask)."""
     import numpy as np
 
-    from maskcli.document import sequence_masks
-    from maskcli.mask_request import npz_arrays
+    from maskcli.show.document import sequence_masks
+    from maskcli.show.request import npz_arrays
     from maskcli.output import write_atomic
 
     taken = list(itertools.islice(batches, 2))

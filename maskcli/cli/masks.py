@@ -30,7 +30,7 @@ Examples:
 
 
 def kinds_document() -> dict:
-    from maskcli.kinds import KINDS, PACKED
+    from maskcli.masks.kinds import KINDS, PACKED
 
     kinds = [kind.describe() for kind in KINDS.values()]
     kinds.append({
@@ -63,7 +63,7 @@ def masks(as_json: Annotated[bool, typer.Option("--json", help="Print the kinds 
     from rich.table import Table
     from rich.text import Text
 
-    from maskcli.specs import ATTEND_CONVENTION
+    from maskcli.masks.specs import ATTEND_CONVENTION
 
     table = Table(box=None, pad_edge=False, header_style="bold", show_lines=True)
     for column in ("spec", "parameters", "predicate", "reading · reference"):

@@ -67,11 +67,11 @@ from maskcli.cli.sft_options import (
 from maskcli.errors import InputError
 
 if TYPE_CHECKING:
-    from maskcli.batches import Batch, Selection, SkipLog
-    from maskcli.encoding import EncodeSettings
+    from maskcli.data.batches import Batch, Selection, SkipLog
+    from maskcli.data.encoding import EncodeSettings
     from maskcli.render.pictures import Pictures
-    from maskcli.mask_request import MaskRequest
-    from maskcli.tokenizer import TokenizerHandle
+    from maskcli.show.request import MaskRequest
+    from maskcli.data.tokenizer import TokenizerHandle
 
 SHOW_HELP = """Tokenize TEXT and show tokens and ids beside the padding, causal and combined masks.
 
@@ -183,11 +183,11 @@ def show(
     eos_token: EosTokenOpt = None,
     chat_template: ChatTemplateOpt = None,
 ) -> None:
-    from maskcli.batches import SkipLog
+    from maskcli.data.batches import SkipLog
     from maskcli.cli.mask_options import mask_request, mlm_options
     from maskcli.output import refuse_inputs
     from maskcli.render.pictures import Pictures
-    from maskcli.tokenizer import load_tokenizer
+    from maskcli.data.tokenizer import load_tokenizer
 
     files = input_files(texts, files)
     view_range = parse_range(token_range)
@@ -235,7 +235,7 @@ def input_files(texts: list[str] | None, files: list[str] | None) -> list[str] |
 
 def encode_settings(padding: Padding, max_length: int | None, truncation: bool | None, padding_side: Side | None,
                     pad_to_multiple_of: int | None, no_special_tokens: bool) -> "EncodeSettings":
-    from maskcli.encoding import EncodeSettings
+    from maskcli.data.encoding import EncodeSettings
 
     return EncodeSettings(
         padding=padding.value,
@@ -251,11 +251,11 @@ def input_batches(tok: "TokenizerHandle", settings: "EncodeSettings", texts: lis
                   input_format: str | None, field: str, selection: "Selection", batch_size: int,
                   log: "SkipLog") -> "Iterable[Batch]":
     """TEXT arguments as one batch, or the records of ``files`` in batches of ``batch_size``."""
-    from maskcli.batches import make_batch, read_batches
+    from maskcli.data.batches import make_batch, read_batches
 
     if texts:
-        from maskcli.records import Source
-        from maskcli.shapes import TextRecord
+        from maskcli.data.records import Source
+        from maskcli.data.shapes import TextRecord
 
         records = [TextRecord(Source("<text>", row=i), text, "text") for i, text in enumerate(read_texts(texts))]
         if not records:
@@ -268,8 +268,8 @@ def input_batches(tok: "TokenizerHandle", settings: "EncodeSettings", texts: lis
 def sft_batches(tok: "TokenizerHandle", texts, files, input_format, selection: "Selection", options,
                 log) -> "Iterator[Batch]":
     """``--sft``: the collator's batches, as rows; dropped examples are reported on stderr at the end."""
-    from maskcli.batches import Batch, selected_records
-    from maskcli.records import Source
+    from maskcli.data.batches import Batch, selected_records
+    from maskcli.data.records import Source
     from maskcli.sft.pipeline import training_batches
     from maskcli.sft.prepare import Dropped
     from maskcli.sft.rows import to_row
@@ -291,9 +291,9 @@ def sft_batches(tok: "TokenizerHandle", texts, files, input_format, selection: "
 def check_drawing(request: "MaskRequest", layers: int | None, block_size: int | None, pictures: Pictures,
                   data_out: bool) -> None:
     """Options that only make sense for the grids, checked before anything is read."""
-    from maskcli.blocks import check_block_size
+    from maskcli.masks.blocks import check_block_size
     from maskcli.cli.mask_options import wants_grids
-    from maskcli.receptive import check_layers
+    from maskcli.masks.receptive import check_layers
 
     if layers is not None and not wants_grids(request):
         raise InputError("--layers applies to --mask kinds; add one, e.g. --mask window:3")
@@ -314,7 +314,7 @@ def masked_for_mlm(tok: "TokenizerHandle", batches: "Iterable[Batch]", mlm) -> "
     """Each batch as ``DataCollatorForLanguageModeling`` returns it (``--mask bert-mlm``)."""
     import dataclasses
 
-    from maskcli.classic.bert import mlm_rows
+    from maskcli.masks.classic.bert import mlm_rows
     from maskcli.cli.mask_options import mask_token_id
 
     token_id = mask_token_id(tok)
@@ -324,7 +324,7 @@ def masked_for_mlm(tok: "TokenizerHandle", batches: "Iterable[Batch]", mlm) -> "
 
 
 def parse_selection(rows: str | None, limit: int | None) -> "Selection":
-    from maskcli.batches import Selection
+    from maskcli.data.batches import Selection
 
     span = parse_range(rows, "--rows") or (0, None)
     return Selection(start=span[0], stop=span[1], limit=limit)
@@ -344,8 +344,8 @@ def emit_batches(
 ) -> None:
     """Stream batches out: JSON Lines to stdout and/or FILE (``.npz``: arrays), or grids (and pictures of them)."""
     from maskcli.cli.mask_options import wants_grids, write_npz
-    from maskcli.document import batch_document
-    from maskcli.mask_request import augment_document
+    from maskcli.show.document import batch_document
+    from maskcli.show.request import augment_document
     from maskcli.output import atomic_writer
 
     if output is not None and output.suffix.lower() == ".npz":

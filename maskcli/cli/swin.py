@@ -39,7 +39,7 @@ def swin(
     html: HtmlOpt = None,
     png: PngOpt = None,
 ) -> None:
-    from maskcli.classic.swin import CONVENTION, REFERENCE, swin_shifted
+    from maskcli.masks.classic.swin import CONVENTION, REFERENCE, swin_shifted
     from maskcli.render.pictures import Pictures
 
     shown = swin_shifted(image[0], image[1], window, shift)

@@ -96,9 +96,9 @@ def verify(
     no_special_tokens: NoSpecialTokensOpt = False,
     pad_token: PadTokenOpt = None,
 ) -> None:
-    from maskcli.batches import SkipLog
+    from maskcli.data.batches import SkipLog
     from maskcli.cli.show import encode_settings, input_batches, input_files, parse_selection
-    from maskcli.tokenizer import load_tokenizer
+    from maskcli.data.tokenizer import load_tokenizer
     from maskcli.verify.model import ModelSource, load_model, require_torch
     from maskcli.verify.run import VerifySettings, verify_batch
     from maskcli.verify.runs import check_vocabulary

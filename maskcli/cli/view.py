@@ -33,7 +33,7 @@ def view(
     from rich.text import Text
 
     from maskcli.errors import InputError
-    from maskcli.mask_io import load_mask_file
+    from maskcli.masks.io import load_mask_file
     from maskcli.render.grids import GridStyle, grid_lines, legend
 
     loaded = load_mask_file(path, convention.value if convention else None)

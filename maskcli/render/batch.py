@@ -14,14 +14,14 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
-from maskcli.document import sequence_masks
-from maskcli.facts import RowFacts, row_facts
-from maskcli.records import Row
-from maskcli.lints import row_lints
-from maskcli.masks import fully_masked_rows
+from maskcli.show.document import sequence_masks
+from maskcli.data.facts import RowFacts, row_facts
+from maskcli.data.records import Row
+from maskcli.show.lints import row_lints
+from maskcli.masks.algebra import fully_masked_rows
 from maskcli.render.blocks import token_window
 from maskcli.render.grids import GridStyle, grid_lines, grid_width, legend, printable, side_by_side
-from maskcli.tokenizer import TokenizerHandle
+from maskcli.data.tokenizer import TokenizerHandle
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class View:
 
     token_range: tuple[int, int | None] | None = None
     compact: bool = False
-    masks: Any = None  # a maskcli.mask_request.MaskRequest: draw those masks instead of the default three
+    masks: Any = None  # a maskcli.show.request.MaskRequest: draw those masks instead of the default three
     layers: int | None = None  # --layers K: each mask's reach after K layers beside it
 
 

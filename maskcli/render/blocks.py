@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 from rich.text import Text
 
-from maskcli.blocks import EMPTY, FULL, PARTIAL, BlockSummary, counts_from_dense, counts_from_spans, summary
-from maskcli.panels import Panel
-from maskcli.spans import SpanMask
+from maskcli.masks.blocks import EMPTY, FULL, PARTIAL, BlockSummary, counts_from_dense, counts_from_spans, summary
+from maskcli.show.panels import Panel
+from maskcli.masks.spans import SpanMask
 
 GLYPHS = {"unicode": {FULL: "█", PARTIAL: "▒", EMPTY: "·"}, "ascii": {FULL: "#", PARTIAL: "+", EMPTY: "."}}
 STYLES = {FULL: "green", PARTIAL: "yellow", EMPTY: "bright_black"}
@@ -94,7 +94,7 @@ def render_rows_blocks(
 ) -> None:
     """``--block-size``: each row's masks (the combined one without --mask) as tiles, from key
     intervals where the kind has them, so 32k tokens never build an L x L matrix."""
-    from maskcli.mask_request import row_panels
+    from maskcli.show.request import row_panels
     from maskcli.render.batch import ascii_only
     from maskcli.render.grids import GridStyle, grid_lines
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 from rich.text import Text
 
-from maskcli.mask_request import MaskRequest, build_row, native_forms
-from maskcli.receptive import layer_table, reach
-from maskcli.records import Row
+from maskcli.show.request import MaskRequest, build_row, native_forms
+from maskcli.masks.receptive import layer_table, reach
+from maskcli.data.records import Row
 from maskcli.render.grids import GridStyle, grid_lines, state_grid_lines
 
 DIFF_GLYPHS = {"unicode": ("■", "·", "a", "b"), "ascii": ("#", ".", "a", "b")}

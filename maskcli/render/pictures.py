@@ -1,7 +1,7 @@
 """``--svg``, ``--html`` and ``--png``: files of the grids a command draws.
 
 SVG and HTML are rich's recording of exactly what the terminal showed; PNG draws each grid
-(a :class:`~maskcli.panels.Panel`) as a heatmap with token labels (matplotlib, optional).
+(a :class:`~maskcli.show.panels.Panel`) as a heatmap with token labels (matplotlib, optional).
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def batch_panels(tok: Any, rows: Sequence[Any], request: Any) -> list:
     """Every grid of a batch as a panel titled ``sequence i · MASK`` (for ``--png``)."""
     import dataclasses
 
-    from maskcli.mask_request import row_panels
+    from maskcli.show.request import row_panels
 
     return [dataclasses.replace(panel, title=f"sequence {index} · {panel.title}")
             for index, row in enumerate(rows)
@@ -64,7 +64,7 @@ def batch_panels(tok: Any, rows: Sequence[Any], request: Any) -> list:
 
 def mask_caption(request: Any) -> str:
     """What the pictured masks are: each kind's reading and reference, and the convention."""
-    from maskcli.specs import ATTEND_CONVENTION
+    from maskcli.masks.specs import ATTEND_CONVENTION
 
     by_kind: dict = {}
     for spec in request.all_specs:

@@ -14,9 +14,9 @@ import numpy as np
 
 from collections.abc import Sequence
 
-from maskcli.blocks import EMPTY, FULL, PARTIAL
+from maskcli.masks.blocks import EMPTY, FULL, PARTIAL
 from maskcli.errors import InputError
-from maskcli.panels import Panel
+from maskcli.show.panels import Panel
 from maskcli.render.blocks import panel_blocks, token_window
 
 MAX_TOKEN_CELLS = 256

@@ -8,7 +8,7 @@ from typing import Any
 def render_swin(console: Any, shown: Any, windows: int) -> None:
     from rich.text import Text
 
-    from maskcli.classic.swin import CONVENTION, REFERENCE
+    from maskcli.masks.classic.swin import CONVENTION, REFERENCE
     from maskcli.render.batch import ascii_only
     from maskcli.render.grids import GridStyle, grid_lines, legend
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from maskcli.errors import InputError
-from maskcli.tokenizer import TokenizerHandle
+from maskcli.data.tokenizer import TokenizerHandle
 
 GENERATION_TAG = re.compile(r"\{%-?\s*generation\s*-?%\}")
 
@@ -65,7 +65,7 @@ def transformers_tokenizer(tok: TokenizerHandle) -> Any:
 
 @functools.lru_cache(maxsize=4)
 def _transformers_for(directory: str) -> Any:
-    from maskcli.tokenizer import _from_transformers
+    from maskcli.data.tokenizer import _from_transformers
 
     return _from_transformers(directory, where=f"directory {directory}").hf_tokenizer
 

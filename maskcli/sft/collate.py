@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from maskcli.facts import IGNORE_INDEX
+from maskcli.data.facts import IGNORE_INDEX
 from maskcli.sft.options import SFTOptions
 from maskcli.sft.prepare import Example, joined_roles
 

@@ -6,12 +6,12 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from maskcli.errors import InputError
-from maskcli.records import Source
+from maskcli.data.records import Source
 from maskcli.sft.collate import Collated, batches, collate
 from maskcli.sft.options import SFTOptions
 from maskcli.sft.pack import packed
 from maskcli.sft.prepare import Dropped, prepared
-from maskcli.tokenizer import TokenizerHandle
+from maskcli.data.tokenizer import TokenizerHandle
 
 
 def training_batches(

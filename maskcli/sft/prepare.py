@@ -15,15 +15,15 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from maskcli.encoding import EncodeSettings, tokenize
+from maskcli.data.encoding import EncodeSettings, tokenize
 from maskcli.errors import InputError
-from maskcli.facts import IGNORE_INDEX
-from maskcli.readers import RowError
-from maskcli.records import Source
+from maskcli.data.facts import IGNORE_INDEX
+from maskcli.data.readers import RowError
+from maskcli.data.records import Source
 from maskcli.sft.chat import render_chat
 from maskcli.sft.options import SFTOptions
-from maskcli.shapes import _messages
-from maskcli.tokenizer import TokenizerHandle
+from maskcli.data.shapes import _messages
+from maskcli.data.tokenizer import TokenizerHandle
 
 UNTOUCHED = EncodeSettings(padding="none", truncation=False)  # ``tokenizer(text=...)``
 

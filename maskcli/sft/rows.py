@@ -1,4 +1,4 @@
-"""Collated training rows as :class:`~maskcli.records.Row`, and what was trained, per role."""
+"""Collated training rows as :class:`~maskcli.data.records.Row`, and what was trained, per role."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from maskcli.facts import IGNORE_INDEX
-from maskcli.records import Row
+from maskcli.data.facts import IGNORE_INDEX
+from maskcli.data.records import Row
 from maskcli.sft.collate import Collated
 
 UNKNOWN_ROLE = "unknown"

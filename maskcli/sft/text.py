@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from maskcli.tokenizer import TokenizerHandle
+from maskcli.data.tokenizer import TokenizerHandle
 
 REPLACEMENT = "\ufffd"
 MAX_PIECES = 4  # a UTF-8 character has at most 4 bytes

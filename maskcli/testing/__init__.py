@@ -25,7 +25,7 @@ BATCH = "<batch>"
 
 def _handle(tokenizer: Any):
     """A tokenizer spec (``"gpt2"``, a path), a maskcli handle, or a transformers tokenizer."""
-    from maskcli.tokenizer import TokenizerHandle, handle_from_transformers, load_tokenizer
+    from maskcli.data.tokenizer import TokenizerHandle, handle_from_transformers, load_tokenizer
 
     if isinstance(tokenizer, TokenizerHandle):
         return tokenizer
@@ -53,7 +53,7 @@ def assert_batch_ok(batch: Mapping[str, Any], tokenizer: Any, **settings: Any) -
 
     from maskcli.check import CheckConfig, audit_shard, build_report
 
-    from maskcli.tokenizer import with_pad_token
+    from maskcli.data.tokenizer import with_pad_token
 
     tok = _handle(tokenizer)
     config = dataclasses.replace(CheckConfig(tokenizer=tok.name), **settings)
@@ -73,8 +73,8 @@ def assert_masks_equal(actual: Any, expected: Any, convention: str = "sdpa", *,
     """``actual`` (L, L), (B, L, L) or (B, 1, L, L) in ``convention`` against ``expected``: a mask kind
     spec (``"causal"``, ``"window:3"``, over ``attention_mask`` or all-real rows) or an array (read in
     ``expected_convention``, default ``convention``). The failure message holds ``maskcli diff``'s grid."""
-    from maskcli.conventions import from_convention
-    from maskcli.diff import MaskDiff
+    from maskcli.masks.conventions import from_convention
+    from maskcli.masks.diff import MaskDiff
 
     got = _matrices(from_convention(np.asarray(actual), convention, "actual"))
     if isinstance(expected, str):
@@ -101,8 +101,8 @@ def _matrices(flags: np.ndarray) -> list[np.ndarray]:
 
 
 def _spec_masks(spec: str, got: list[np.ndarray], attention_mask: Any) -> list[np.ndarray]:
-    from maskcli.kinds import build_mask, parse_spec
-    from maskcli.specs import RowContext
+    from maskcli.masks.kinds import build_mask, parse_spec
+    from maskcli.masks.specs import RowContext
 
     parsed = parse_spec(spec)
     masks = np.ones((len(got), got[0].shape[-1]), dtype=np.int64) if attention_mask is None else np.asarray(attention_mask)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from maskcli.positions import derived_position_ids
+from maskcli.masks.positions import derived_position_ids
 from maskcli.verify.results import Cause
 from maskcli.verify.runs import Inputs
 

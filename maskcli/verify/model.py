@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from maskcli.errors import InputError
-from maskcli.tokenizer import _first_line
+from maskcli.data.tokenizer import _first_line
 
 DTYPES = ("float32", "float64", "float16", "bfloat16")
 ATTN_IMPLEMENTATIONS = ("eager", "sdpa", "flex_attention")
@@ -65,7 +65,7 @@ def load_model(source: ModelSource, dtype: str = "float32", attn_implementation:
         load = lambda: AutoModelForCausalLM.from_pretrained(  # noqa: E731
             source.directory, local_files_only=True, trust_remote_code=False, **options)
     else:
-        from maskcli.model_config import read_config
+        from maskcli.masks.model_config import read_config
 
         where = f"--model-config {source.config}"
         config = read_config(source.config)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from maskcli.records import Source
+from maskcli.data.records import Source
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from maskcli.errors import InputError
-from maskcli.records import Row
+from maskcli.data.records import Row
 from maskcli.verify.causes import KNOWN_CAUSES, NAN_ALONE, NAN_IN_BATCH, KnownCause, RowView
 from maskcli.verify.model import DEFAULT_ATOL
 from maskcli.verify.results import Cause, RowResult

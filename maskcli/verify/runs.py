@@ -2,7 +2,7 @@
 
 A batch is run as one tensor when its rows have one length (a collator's output), else row by
 row. A row's real tokens are those its ``attention_mask`` keeps; its documents are read from its
-``position_ids`` as transformers does (:func:`maskcli.packing.from_position_ids`).
+``position_ids`` as transformers does (:func:`maskcli.masks.packing.from_position_ids`).
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 
 from maskcli.errors import InputError
-from maskcli.packing import from_position_ids
-from maskcli.records import Row
+from maskcli.masks.packing import from_position_ids
+from maskcli.data.records import Row
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@
 | eager          | float | 0 = attend, ``finfo(dtype).min`` = blocked (added to the scores)    |
 | mha            | bool  | True = NOT allowed (``nn.MultiheadAttention`` ``attn_mask``)        |
 | flex-predicate | bool  | True = attend, the ``mask_mod`` predicate stated beside it          |
-| flash          | ints  | ``window_size`` / ``cu_seqlens`` / unpadded indices (:mod:`maskcli.flash`) |
+| flash          | ints  | ``window_size`` / ``cu_seqlens`` / unpadded indices (:mod:`maskcli.masks.flash`) |
 
 Worked example, the causal mask of 2 tokens::
 
@@ -62,7 +62,7 @@ def describe(name: str, dtype: str = "float32") -> dict:
 
 
 def to_convention(mask: np.ndarray, name: str, dtype: str = "float32") -> np.ndarray:
-    """A boolean True = attend mask as convention ``name`` would hold it (``flash``: see maskcli.flash)."""
+    """A boolean True = attend mask as convention ``name`` would hold it (``flash``: see maskcli.masks.flash)."""
     attend = np.asarray(mask, dtype=bool)
     if name == "hf":
         return attend.astype(np.int64)

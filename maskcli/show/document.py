@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from maskcli.encoding import ResolvedSettings
-from maskcli.facts import row_facts
-from maskcli.masks import causal_mask, combined_mask, fully_masked_rows, padding_mask
-from maskcli.records import Row
-from maskcli.tokenizer import TokenizerHandle
+from maskcli.data.encoding import ResolvedSettings
+from maskcli.data.facts import row_facts
+from maskcli.masks.algebra import causal_mask, combined_mask, fully_masked_rows, padding_mask
+from maskcli.data.records import Row
+from maskcli.data.tokenizer import TokenizerHandle
 
 SCHEMA_VERSION = 1
 CONVENTION = "rows are queries, columns are keys; 1 = may attend, 0 = masked"

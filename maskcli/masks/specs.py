@@ -12,7 +12,7 @@ may stand for the first parameter (``longformer:4,global=0``). Only a trailing `
 the modifier, so lists and the modifier never clash.
 
 A kind is either a predicate over query and key indices (``evaluate``) or, for patterns that
-must stay cheap over 32k tokens, a :class:`~maskcli.spans.SpanMask` per row (``span_mask``):
+must stay cheap over 32k tokens, a :class:`~maskcli.masks.spans.SpanMask` per row (``span_mask``):
 the dense cells are then read off the intervals, so each kind has exactly one implementation.
 """
 
@@ -26,8 +26,8 @@ from typing import Any
 import numpy as np
 
 from maskcli.errors import InputError
-from maskcli.packing import Packing
-from maskcli.spans import SpanMask
+from maskcli.masks.packing import Packing
+from maskcli.masks.spans import SpanMask
 
 PACKED = "packed"
 PADDING_PREDICATE = "attention_mask[b, kv_idx]"

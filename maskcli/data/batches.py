@@ -1,4 +1,4 @@
-"""From input files to padded batches of :class:`~maskcli.records.Row`, streamed.
+"""From input files to padded batches of :class:`~maskcli.data.records.Row`, streamed.
 
 ``read_batches`` reads records one at a time, keeps ``--rows``/``--limit``, interprets each
 record's shape, and every ``--batch-size`` records tokenizes the text ones together (so they
@@ -13,12 +13,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from maskcli.encoding import EncodeSettings, ResolvedSettings, encodings_to_rows, tokenize
+from maskcli.data.encoding import EncodeSettings, ResolvedSettings, encodings_to_rows, tokenize
 from maskcli.errors import InputError
-from maskcli.readers import RowError, iter_records
-from maskcli.records import Row, Source
-from maskcli.shapes import TextRecord, interpret
-from maskcli.tokenizer import TokenizerHandle
+from maskcli.data.readers import RowError, iter_records
+from maskcli.data.records import Row, Source
+from maskcli.data.shapes import TextRecord, interpret
+from maskcli.data.tokenizer import TokenizerHandle
 
 T = TypeVar("T")
 
@@ -147,7 +147,7 @@ def interpreted(
     records: Iterable[tuple[Source, object]], tok: TokenizerHandle, *, field_name: str, batch_size: int,
     log: SkipLog, strict: bool,
 ) -> Iterator[list[TextRecord | Row]]:
-    """Records interpreted (:func:`~maskcli.shapes.interpret`) in groups of ``batch_size``."""
+    """Records interpreted (:func:`~maskcli.data.shapes.interpret`) in groups of ``batch_size``."""
     pending: list[TextRecord | Row] = []
     for source, record in records:
         try:

@@ -18,7 +18,7 @@ Worked example, causal ``6 x 6`` with ``block_size=4`` (tiles 4x4, 4x2, 2x4, 2x2
     1 1 1 1 | 1 1
 
 Counts come either from a dense matrix (:func:`counts_from_dense`) or, without ever building
-one, from a :class:`maskcli.spans.SpanMask` (:func:`counts_from_spans`, ``O(L x intervals)``).
+one, from a :class:`maskcli.masks.spans.SpanMask` (:func:`counts_from_spans`, ``O(L x intervals)``).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from maskcli.errors import InputError
-from maskcli.spans import SpanMask
+from maskcli.masks.spans import SpanMask
 
 EMPTY, PARTIAL, FULL = 0, 1, 2
 STATE_NAMES = ("empty", "partial", "full")

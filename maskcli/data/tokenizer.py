@@ -2,7 +2,7 @@
 
 Every source ends up as a :class:`TokenizerHandle`: the Rust ``tokenizers.Tokenizer`` that
 transformers' fast tokenizers drive, plus the special-token facts transformers keeps beside it
-(pad/bos/eos/unk, padding side, ``model_max_length``). :mod:`maskcli.encoding` then encodes
+(pad/bos/eos/unk, padding side, ``model_max_length``). :mod:`maskcli.data.encoding` then encodes
 exactly as transformers' ``__call__`` does on that same Rust object.
 
 transformers is imported only for directories and hub ids; the built-in ``gpt2`` and bare
@@ -96,7 +96,7 @@ def load_tokenizer(spec: str, pad_token: str | None = None, loader: str = "auto"
 
     ``spec`` is ``gpt2`` (built in, offline), a ``tokenizer.json`` file, a directory holding
     one, or a Hugging Face hub id (local cache first; ``HF_HUB_OFFLINE`` honoured). Directories
-    (and cached hub snapshots) that :mod:`maskcli.tokenizer_native` reproduces exactly are loaded
+    (and cached hub snapshots) that :mod:`maskcli.data.tokenizer_native` reproduces exactly are loaded
     without transformers unless ``loader`` is ``"transformers"``.
     """
     if loader not in LOADERS:
@@ -119,7 +119,7 @@ def load_tokenizer(spec: str, pad_token: str | None = None, loader: str = "auto"
 
 
 def _native(directory: Path, name: str) -> TokenizerHandle | None:
-    from maskcli.tokenizer_native import load_native
+    from maskcli.data.tokenizer_native import load_native
 
     return load_native(directory, name)
 

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from maskcli.padding import MaskDisagreement, mask_pad_disagreement, padded_side
-from maskcli.packing import from_position_ids
-from maskcli.positions import derived_position_ids
-from maskcli.records import Row
-from maskcli.tokenizer import TokenizerHandle
+from maskcli.data.padding import MaskDisagreement, mask_pad_disagreement, padded_side
+from maskcli.masks.packing import from_position_ids
+from maskcli.masks.positions import derived_position_ids
+from maskcli.data.records import Row
+from maskcli.data.tokenizer import TokenizerHandle
 
 IGNORE_INDEX = -100
 

@@ -1,6 +1,6 @@
 """What ``show --mask/--model-config/--as/--q-offset`` asks for, built per row of a batch.
 
-This is the glue between rows (:mod:`maskcli.records`), mask kinds (:mod:`maskcli.kinds`),
+This is the glue between rows (:mod:`maskcli.data.records`), mask kinds (:mod:`maskcli.masks.kinds`),
 conventions and lints; ``show`` calls :func:`augment_document` for the JSON, :func:`npz_arrays`
 for ``-o masks.npz`` and :func:`build_row` to draw the grids.
 """
@@ -13,15 +13,15 @@ from typing import Any
 
 import numpy as np
 
-from maskcli import conventions, packing
+from maskcli.masks import conventions, packing
 from maskcli.errors import InputError
-from maskcli.flash import flash_form
-from maskcli.kinds import MaskSpec, RowContext, build_mask, query_positions, span_view
-from maskcli.lints import Lint, mask_lints, row_lints
-from maskcli.model_config import LayerPanel
-from maskcli.panels import Panel
-from maskcli.records import Row
-from maskcli.spans import SpanMask, combined_spans, prefix_spans
+from maskcli.masks.flash import flash_form
+from maskcli.masks.kinds import MaskSpec, RowContext, build_mask, query_positions, span_view
+from maskcli.show.lints import Lint, mask_lints, row_lints
+from maskcli.masks.model_config import LayerPanel
+from maskcli.show.panels import Panel
+from maskcli.data.records import Row
+from maskcli.masks.spans import SpanMask, combined_spans, prefix_spans
 
 DEFAULT_CONVENTION = "hf"
 

@@ -9,7 +9,7 @@ so the Rust tokenizer ends up identical (``tests/test_native_oracle.py`` checks 
 ``AutoTokenizer``), at a fraction of transformers' import time.
 
 Classes whose ``__init__`` rebuilds the pipeline in Python load natively only when
-:mod:`maskcli.tokenizer_classes` rebuilds it the same way (Qwen2Tokenizer). Anything this does
+:mod:`maskcli.data.tokenizer_classes` rebuilds it the same way (Qwen2Tokenizer). Anything this does
 not reproduce exactly returns ``None`` and goes to transformers: other tokenizer classes, a ``config.json`` (its
 ``model_type`` may choose another class), remote code, and config keys not in
 :data:`KNOWN_KEYS`.
@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from maskcli.errors import InputError
-from maskcli.tokenizer_classes import RECIPES, rebuilt_backend
+from maskcli.data.tokenizer_classes import RECIPES, rebuilt_backend
 
 NATIVE_CLASSES = ("PreTrainedTokenizerFast", "TokenizersBackend")
 # transformers' SPECIAL_TOKENS_ATTRIBUTES, in its order.
@@ -40,7 +40,7 @@ MAX_TOKEN_ID = 2**32 - 1
 
 
 def load_native(directory: Path, name: str) -> Any | None:
-    """A :class:`~maskcli.tokenizer.TokenizerHandle` for ``directory``, or None when transformers must load it."""
+    """A :class:`~maskcli.data.tokenizer.TokenizerHandle` for ``directory``, or None when transformers must load it."""
     tokenizer_file = directory / "tokenizer.json"
     config_file = directory / "tokenizer_config.json"
     if not tokenizer_file.is_file() or not config_file.is_file():
@@ -71,7 +71,7 @@ def read_json_object(path: Path) -> dict:
 def _build(directory: Path, config: dict, name: str) -> Any:
     from tokenizers import AddedToken, processors
 
-    from maskcli.tokenizer import NO_MAX_LENGTH, TokenizerHandle, read_backend, special_token
+    from maskcli.data.tokenizer import NO_MAX_LENGTH, TokenizerHandle, read_backend, special_token
 
     config_file = directory / "tokenizer_config.json"
     recipe = RECIPES.get(config["tokenizer_class"])
@@ -239,7 +239,7 @@ def _token_id(value: Any, path: Path) -> int:
 
 
 def _max_length(value: Any, path: Path) -> int:
-    from maskcli.tokenizer import NO_MAX_LENGTH
+    from maskcli.data.tokenizer import NO_MAX_LENGTH
 
     if value is None:
         return NO_MAX_LENGTH

@@ -23,10 +23,10 @@ from typing import Any
 
 import numpy as np
 
-from maskcli.chat_template import render_chat
-from maskcli.readers import RowError
-from maskcli.records import Row, Source
-from maskcli.tokenizer import TokenizerHandle
+from maskcli.data.chat_template import render_chat
+from maskcli.data.readers import RowError
+from maskcli.data.records import Row, Source
+from maskcli.data.tokenizer import TokenizerHandle
 
 TOKEN_FIELDS = ("input_ids", "attention_mask", "labels", "position_ids", "token_type_ids")
 SHAREGPT_ROLES = {"human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant",

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from maskcli.errors import InputError
-from maskcli.kinds import MaskSpec, parse_spec
+from maskcli.masks.kinds import MaskSpec, parse_spec
 
 
 @dataclass(frozen=True)

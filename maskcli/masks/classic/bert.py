@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from maskcli.errors import InputError
-from maskcli.records import Row
+from maskcli.data.records import Row
 
 REFERENCE = "transformers DataCollatorForLanguageModeling (torch_mask_tokens / numpy_mask_tokens), BERT (Devlin et al. 2019)"
 IGNORE_INDEX = -100

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from maskcli.errors import InputError
-from maskcli.mask_io import MaskFile
+from maskcli.masks.io import MaskFile
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from maskcli.panels import Panel
+from maskcli.show.panels import Panel
 from maskcli.errors import InputError
 
 REFERENCE = "Swin Transformer (Liu et al. 2021) SwinTransformerBlock img_mask / window_partition; transformers SwinLayer.get_attn_mask"

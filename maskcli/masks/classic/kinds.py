@@ -2,19 +2,19 @@
 
 Each is built the way its reference code builds it, over the row's tokens and ANDed with the
 row's key padding like every kind; the reference modules hold the worked examples:
-:mod:`~maskcli.classic.bert`, :mod:`~maskcli.classic.unilm`, :mod:`~maskcli.classic.xlnet`,
-:mod:`~maskcli.classic.sparse` (LogSparse, Longformer, BigBird, dilated) and
-:mod:`~maskcli.classic.swin` (an image grid, drawn by ``maskcli swin``).
+:mod:`~maskcli.masks.classic.bert`, :mod:`~maskcli.masks.classic.unilm`, :mod:`~maskcli.masks.classic.xlnet`,
+:mod:`~maskcli.masks.classic.sparse` (LogSparse, Longformer, BigBird, dilated) and
+:mod:`~maskcli.masks.classic.swin` (an image grid, drawn by ``maskcli swin``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from maskcli.classic import bert, sparse, swin, unilm, xlnet
+from maskcli.masks.classic import bert, sparse, swin, unilm, xlnet
 from maskcli.errors import InputError
-from maskcli.specs import Kind, MaskSpec, Param, RowContext, choice, everything, int_list, positive_int
-from maskcli.spans import SpanMask, prefix_spans
+from maskcli.masks.specs import Kind, MaskSpec, Param, RowContext, choice, everything, int_list, positive_int
+from maskcli.masks.spans import SpanMask, prefix_spans
 
 
 def even_int(text: str) -> int:

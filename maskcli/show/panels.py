@@ -1,7 +1,7 @@
 """A mask to draw: one grid of a terminal view or one heatmap of a picture.
 
 A :class:`Panel` is a mask over labelled positions (rows = queries, columns = keys, True = may
-attend), either dense or a :class:`maskcli.spans.SpanMask` (long masks are summarised block by
+attend), either dense or a :class:`maskcli.masks.spans.SpanMask` (long masks are summarised block by
 block without the ``L x L`` matrix). ``rows`` names the query index of each dense row when the
 queries are not the keys (``--q-offset``, cross-attention).
 """
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from maskcli.spans import SpanMask
+from maskcli.masks.spans import SpanMask
 
 
 @dataclass(frozen=True)

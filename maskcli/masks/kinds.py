@@ -1,8 +1,8 @@
 """The mask kinds modern models use, as ``--mask SPEC`` strings, built exactly as the references do.
 
 A SPEC is ``KIND``, ``KIND:N``, ``KIND:KEY=VALUE,...`` or any of them ``+packed`` (``packed``
-alone means ``causal+packed``); the syntax is in :mod:`maskcli.specs`. The classic masks from the
-literature (Longformer, BigBird, XLNet, ...) are registered from :mod:`maskcli.classic.kinds`.
+alone means ``causal+packed``); the syntax is in :mod:`maskcli.masks.specs`. The classic masks from the
+literature (Longformer, BigBird, XLNet, ...) are registered from :mod:`maskcli.masks.classic.kinds`.
 Every kind is one predicate over query index ``q_idx`` and key index ``kv_idx``, written in
 FlexAttention's ``mask_mod`` syntax (the same text is listed by ``maskcli masks`` and exported by
 ``--as flex-predicate``), and every built mask is ANDed with the row's key padding
@@ -30,9 +30,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from maskcli.classic.kinds import CLASSIC_KINDS
+from maskcli.masks.classic.kinds import CLASSIC_KINDS
 from maskcli.errors import InputError
-from maskcli.specs import (
+from maskcli.masks.specs import (
     PACKED,
     PADDING_PREDICATE,
     Kind,
@@ -43,7 +43,7 @@ from maskcli.specs import (
     parse_values,
     positive_int,
 )
-from maskcli.spans import SpanMask, prefix_spans
+from maskcli.masks.spans import SpanMask, prefix_spans
 
 __all__ = ["KINDS", "PACKED", "PADDING_PREDICATE", "MaskSpec", "RowContext", "build_mask", "parse_spec",
            "query_positions", "span_view"]

@@ -1,4 +1,4 @@
-"""Position ids as ``generate()`` derives them (packed documents live in :mod:`maskcli.packing`).
+"""Position ids as ``generate()`` derives them (packed documents live in :mod:`maskcli.masks.packing`).
 
 ``generate()`` derives position ids under left padding as ``cumsum(attention_mask) - 1`` with
 pads set to 0::

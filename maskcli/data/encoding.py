@@ -17,9 +17,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from maskcli.errors import InputError
-from maskcli.records import Row, Source
-from maskcli.specs import MAX_SIZE as MAX_LENGTH
-from maskcli.tokenizer import NO_MAX_LENGTH, TokenizerHandle, pad_token_hint
+from maskcli.data.records import Row, Source
+from maskcli.masks.specs import MAX_SIZE as MAX_LENGTH
+from maskcli.data.tokenizer import NO_MAX_LENGTH, TokenizerHandle, pad_token_hint
 
 PADDINGS = ("longest", "max_length", "none")
 SIDES = ("left", "right")
@@ -157,7 +157,7 @@ def encode_texts(
 
     ``shape`` names the record shape of every row, or of each row when a sequence.
 
-    >>> from maskcli.tokenizer import load_tokenizer
+    >>> from maskcli.data.tokenizer import load_tokenizer
     >>> gpt2 = load_tokenizer("gpt2", pad_token="eos")
     >>> _, rows = encode_texts(gpt2, ["Hello world", "Hi"], EncodeSettings(padding_side="left"))
     >>> [r.input_ids.tolist() for r in rows], [r.attention_mask.tolist() for r in rows]

@@ -1,6 +1,6 @@
 """Sparse long-sequence patterns: LogSparse, Longformer, BigBird (eval) and dilated windows.
 
-Each builder returns a :class:`maskcli.spans.SpanMask` (a few key intervals per query), so a
+Each builder returns a :class:`maskcli.masks.spans.SpanMask` (a few key intervals per query), so a
 32k-token pattern is summarised block by block without an ``L x L`` matrix.
 
 Worked examples (N = 8, 1 = may attend)::
@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from maskcli.errors import InputError
-from maskcli.spans import SpanMask, join, points
+from maskcli.masks.spans import SpanMask, join, points
 
 LOGSPARSE_REF = "LogSparse Transformer (Li et al. 2019): k == q or q - k in {1, 2, 4, ...}"
 LONGFORMER_REF = "transformers LongformerSelfAttention (Beltagy et al. 2020): sliding window + global attention"

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from maskcli.errors import InputError
-from maskcli.records import Source
+from maskcli.data.records import Source
 
 FORMATS = ("text", "jsonl", "json", "csv", "tsv", "parquet", "arrow")
 EXTENSIONS = {

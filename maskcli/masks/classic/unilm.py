@@ -14,7 +14,7 @@ Worked example, ``[CLS] x1 x2 [SEP] y1 y2 [SEP] [PAD]`` (``P = 4``, ``end = 7``)
     1 1 1 1 0 0 0 0   (the [PAD] row)
 
 attention-gym's ``prefix_lm`` with prefix 3 over 6 tokens is the same with ``P = 3, end = 6``:
-the ``prefix:P`` kind. Both are :func:`maskcli.spans.prefix_spans`; ``unilm:source=P`` only
+the ``prefix:P`` kind. Both are :func:`maskcli.masks.spans.prefix_spans`; ``unilm:source=P`` only
 adds UniLM's padding rows (they see the source only, where transformers never masks a query).
 """
 

@@ -1,6 +1,6 @@
 """Rows as the model sees them: token ids and their masks, with where each row came from.
 
-Readers (``maskcli.readers``) turn file records into :class:`Row`; text records are
+Readers (``maskcli.data.readers``) turn file records into :class:`Row`; text records are
 tokenized first, already-tokenized records are taken exactly as given. ``show`` draws rows,
 ``check`` audits them.
 """

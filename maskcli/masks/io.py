@@ -21,9 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-from maskcli.conventions import MATRIX_CONVENTIONS, check_convention, from_convention
+from maskcli.masks.conventions import MATRIX_CONVENTIONS, check_convention, from_convention
 from maskcli.errors import InputError
-from maskcli.flash import FlashForm, mask_from_flash
+from maskcli.masks.flash import FlashForm, mask_from_flash
 
 NON_MASK_KEYS = ("input_ids", "attention_mask", "convention")
 DEFAULT_IMPORT_CONVENTION = "sdpa"

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from maskcli.kinds import MaskSpec, RowContext
-from maskcli.packing import flash_cu_seqlens, from_position_ids
+from maskcli.masks.kinds import MaskSpec, RowContext
+from maskcli.masks.packing import flash_cu_seqlens, from_position_ids
 
 
 @dataclass(frozen=True)
