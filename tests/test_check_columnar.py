@@ -110,7 +110,7 @@ def test_the_columnar_engine_reports_what_the_row_engine_does(batch, present, wh
         part = batch[start:start + split]
         ragged = RaggedBatch.from_lists({name: [row[name] for row in part] for name in names})
         by_columns.update_columnar(ragged, sources[start:start + split])
-        by_rows.update([ragged.row(i, sources[start + i]) for i in range(len(part))])
+        by_rows.update_by_row([ragged.row(i, sources[start + i]) for i in range(len(part))])
     reports = [to_json(build_report(audit, tok, config, ["data.parquet"])) for audit in (by_rows, by_columns)]
     assert reports[0] == reports[1]
 

@@ -90,7 +90,15 @@ class Audit:
             self.hits.setdefault(code, Hits()).add(source, detail, self.keep)
 
     def update(self, rows: Sequence[Row]) -> None:
-        """Check a chunk of rows, in file order."""
+        """Check a chunk of rows, in file order: columnar when they are all pre-tokenized alike."""
+        ragged = RaggedBatch.from_rows(rows)
+        if ragged is not None:
+            self.update_columnar(ragged, [row.source for row in rows])
+        else:
+            self.update_by_row(rows)
+
+    def update_by_row(self, rows: Sequence[Row]) -> None:
+        """Check a chunk of rows, in file order, one by one (the reference of the columnar engine)."""
         given = np.empty(len(rows), dtype=np.int64)
         real = np.empty(len(rows), dtype=np.int64)
         text = [i for i, row in enumerate(rows) if not row.pretokenized]

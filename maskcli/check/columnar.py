@@ -17,6 +17,7 @@ tests/test_check_columnar.py holds that against the row-at-a-time checks on rand
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,6 +50,26 @@ class RaggedBatch:
             columns[name] = (np.asarray(flat, dtype=np.int64), offsets)
         return cls(columns)
 
+    @classmethod
+    def from_rows(cls, rows: Sequence[Row]) -> RaggedBatch | None:
+        """Pre-tokenized rows (``shape`` "pretokenized") that all give the same fields, in the layout;
+        ``None`` for any other chunk (text rows, torchtune rows, fields present in some rows only)."""
+        if not rows or any(row.shape != "pretokenized" for row in rows):
+            return None
+        present = [name for name in COLUMNS if _field(rows[0], name) is not None]
+        if any((_field(row, name) is None) for row in rows for name in COLUMNS if name in present) or any(
+                _field(row, name) is not None for row in rows for name in COLUMNS if name not in present):
+            return None
+        lengths = np.fromiter((len(row.input_ids) for row in rows), dtype=np.int64, count=len(rows))
+        columns = {}
+        for name in present:
+            values = [_field(row, name) for row in rows]
+            sizes = lengths if name == "input_ids" else np.fromiter(map(len, values), dtype=np.int64, count=len(rows))
+            offsets = np.zeros(len(rows) + 1, dtype=np.int64)
+            np.cumsum(sizes, out=offsets[1:])
+            columns[name] = (np.concatenate(values).astype(np.int64, copy=False), offsets)
+        return cls(columns)
+
     def __len__(self) -> int:
         return len(self.columns["input_ids"][1]) - 1
 
@@ -65,6 +86,12 @@ class RaggedBatch:
                    labels=fields.get("labels"), position_ids=fields.get("position_ids"),
                    token_type_ids=fields.get("token_type_ids"), shape="pretokenized", pretokenized=True,
                    given_attention_mask=given_mask)
+
+
+def _field(row: Row, name: str) -> np.ndarray | None:
+    if name == "attention_mask":
+        return row.attention_mask if row.given_attention_mask else None
+    return getattr(row, name)
 
 
 @dataclass(frozen=True)
