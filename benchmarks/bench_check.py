@@ -11,7 +11,8 @@ then runs, each as a whole process, interleaved, ``--repeat`` times:
 
 Then, for each ``--parquet-rows`` size, a generated Parquet file of pre-tokenized rows:
 (a) ``maskcli check`` against (d) ``pyarrow`` ``iter_batches`` plus one numpy pass over the
-columns (target: a/d <= 1.5).
+columns (target: a/d <= 1.5); and for each ``--jsonl-rows`` size the same rows as JSON Lines:
+(a) against (e) a plain ``json.loads`` loop over the file (target: a/e < 1).
 
 It prints the best wall time of each, CPU time, peak memory (``ru_maxrss`` of the child,
 from ``os.wait4``) and the ratios a/b and a/c. The target: a/b <= 1.25 and a/c < 1.
@@ -94,6 +95,32 @@ print(tokens, trained)
 """
 
 
+# The JSONL baseline: a plain json.loads loop over the file (no arrays, no checks).
+JSON_LOOP = r"""
+import json, sys
+tokens = 0
+with open(sys.argv[1], encoding="utf-8") as f:
+    for line in f:
+        tokens += len(json.loads(line)["input_ids"])
+print(tokens)
+"""
+
+
+def generate_jsonl(path: Path, rows: int) -> None:
+    """The Parquet benchmark's rows (same generator, same seed) as JSON Lines."""
+    import json
+
+    import pyarrow.parquet as pq
+
+    parquet = path.with_suffix(".parquet")
+    generate_parquet(parquet, rows)
+    with open(path, "w", encoding="utf-8") as out:
+        for batch in pq.ParquetFile(parquet).iter_batches(batch_size=5000):
+            for record in batch.to_pylist():
+                out.write(json.dumps(record, separators=(",", ":")) + "\n")
+    parquet.unlink()
+
+
 def generate_parquet(path: Path, rows: int, seed: int = 0) -> None:
     """Pre-tokenized rows as a pipeline writes them: right-padded to a multiple of 64, EOS-terminated,
     prompt not trained (gpt2 ids, pad = eos); lengths log-normal, median ~400 tokens."""
@@ -157,6 +184,8 @@ def main() -> None:
     parser.add_argument("--rows", type=int, nargs="*", default=[20_000, 200_000], help="sizes of the text benchmark")
     parser.add_argument("--parquet-rows", type=int, nargs="*", default=[20_000],
                         help="sizes of the pre-tokenized Parquet benchmark (none: skip it)")
+    parser.add_argument("--jsonl-rows", type=int, nargs="*", default=[],
+                        help="sizes of the pre-tokenized JSONL benchmark (none: skip it)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--dir", type=Path, default=None, help="where to keep the generated files")
     args = parser.parse_args()
@@ -185,6 +214,18 @@ def main() -> None:
         _table(best)
         a, d = (best[name]["wall"] for name in programs)
         print(f"  check / (iter_batches + numpy) = {a / d:.2f}x (target <= 1.5)")
+    _jsonl(args.jsonl_rows, workdir, args.repeat)
+
+
+def _jsonl(rows_list: list[int], workdir: Path, repeat: int) -> None:
+    for rows in rows_list:
+        path = _generated(workdir / f"tokenized-{rows}.jsonl", rows, generate_jsonl)
+        programs = {"a maskcli check": _check(path), "e json.loads loop": [sys.executable, "-c", JSON_LOOP, str(path)]}
+        best = _best(programs, repeat)
+        print(f"\n{rows:,} pre-tokenized rows, JSONL ({path.stat().st_size / 1e6:.0f} MB)")
+        _table(best)
+        a, e = (best[name]["wall"] for name in programs)
+        print(f"  check / json.loads loop = {a / e:.2f}x (target < 1)")
 
 
 def _generated(path: Path, rows: int, make) -> Path:

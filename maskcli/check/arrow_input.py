@@ -15,30 +15,49 @@ import numpy as np
 
 from maskcli.check.columnar import COLUMNS, RaggedBatch
 from maskcli.data.readers import STDIN, detect_format
+from maskcli.data.readers import _damaged as damaged_as_input_error
 
 BATCH_ROWS = 8192
 
 
 def ragged_from_arrow(batch: Any) -> RaggedBatch | None:
-    """An Arrow record batch as a :class:`RaggedBatch`, or ``None`` if it does not fit the layout."""
-    import pyarrow as pa
+    """An Arrow record batch as a :class:`RaggedBatch`, or ``None`` if it does not fit the layout.
 
-    names = batch.schema.names
-    if "input_ids" not in names or any(name not in COLUMNS for name in names):
+    Values are not copied when they are 64-bit already; an ``attention_mask`` keeps its own
+    integer type (it must hold only 0 and 1: anything else goes to the record reader, which
+    names the row).
+    """
+    if not fits_layout(batch.schema):
         return None
     columns = {}
-    for name in names:
+    for name in batch.schema.names:
         column = batch.column(name)
-        if isinstance(column, pa.ChunkedArray):
+        if hasattr(column, "combine_chunks"):  # a table's ChunkedArray
             column = column.combine_chunks()
-        kind = column.type
-        if not (pa.types.is_list(kind) or pa.types.is_large_list(kind)) or not pa.types.is_integer(kind.value_type) \
-                or column.null_count or column.values.null_count:
+        if column.null_count or column.values.null_count:
             return None
-        offsets = np.asarray(column.offsets, dtype=np.int64)
-        values = np.asarray(column.values, dtype=np.int64)[offsets[0]:offsets[-1]]
-        columns[name] = (values, offsets - offsets[0])
+        offsets = np.asarray(column.offsets)
+        values = np.asarray(column.values)[offsets[0]:offsets[-1]]
+        if name == "attention_mask":
+            if values.size and (values.min() < 0 or values.max() > 1):
+                return None
+        elif values.dtype != np.int64:
+            values = values.astype(np.int64)
+        columns[name] = (values, offsets.astype(np.int64) - offsets[0])
     return RaggedBatch(columns)
+
+
+def fits_layout(schema: Any) -> bool:
+    """Whether an Arrow schema has ``input_ids`` and only pre-tokenized list-of-integer columns
+    (unsigned 64-bit ids may not fit in int64: those go to the record reader)."""
+    import pyarrow as pa
+
+    def integer_list(kind: Any) -> bool:
+        return (pa.types.is_list(kind) or pa.types.is_large_list(kind)) and pa.types.is_integer(kind.value_type) \
+            and not pa.types.is_uint64(kind.value_type)
+
+    return "input_ids" in schema.names and all(
+        field.name in COLUMNS and integer_list(field.type) for field in schema)
 
 
 def arrow_files(paths: Sequence[str], fmt: str | None) -> Iterator[tuple[str, int, Any]] | None:
@@ -54,7 +73,7 @@ def arrow_files(paths: Sequence[str], fmt: str | None) -> Iterator[tuple[str, in
             parquet = pq.ParquetFile(path)
         except Exception:  # no pyarrow, or not Parquet: the record reader says what is wrong
             return None
-        if parquet.metadata.num_rows == 0 or ragged_from_arrow(parquet.schema_arrow.empty_table()) is None:
+        if parquet.metadata.num_rows == 0 or not fits_layout(parquet.schema_arrow):
             return None
         files.append((path, parquet))
     return _batches(files)
@@ -63,7 +82,7 @@ def arrow_files(paths: Sequence[str], fmt: str | None) -> Iterator[tuple[str, in
 def _batches(files: list[tuple[str, Any]]) -> Iterator[tuple[str, int, Any]]:
     for path, parquet in files:
         first = 0
-        for batch in parquet.iter_batches(batch_size=BATCH_ROWS):
+        for batch in damaged_as_input_error(path, parquet.iter_batches(batch_size=BATCH_ROWS)):
             yield path, first, batch
             first += batch.num_rows
 

@@ -90,7 +90,15 @@ class Audit:
             self.hits.setdefault(code, Hits()).add(source, detail, self.keep)
 
     def update(self, rows: Sequence[Row]) -> None:
-        """Check a chunk of rows, in file order."""
+        """Check a chunk of rows, in file order: columnar when they are all pre-tokenized alike."""
+        ragged = RaggedBatch.from_rows(rows)
+        if ragged is not None:
+            self.update_columnar(ragged, [row.source for row in rows])
+        else:
+            self.update_by_row(rows)
+
+    def update_by_row(self, rows: Sequence[Row]) -> None:
+        """Check a chunk of rows, in file order, one by one (the reference of the columnar engine)."""
         given = np.empty(len(rows), dtype=np.int64)
         real = np.empty(len(rows), dtype=np.int64)
         text = [i for i, row in enumerate(rows) if not row.pretokenized]
@@ -139,8 +147,9 @@ class Audit:
             if i < len(batch):
                 real[i] = self._pretokenized(batch.row(i, sources[i]))
             done = i + 1
-        self.pending.extend(zip(sources, (batch.lengths() > real).tolist()))
-        self._padded(self.stats.add(batch.lengths(), real))
+        given = batch.lengths()
+        self._pend(sources, given > real)
+        self._padded(self.stats.add(given, real))
 
     def _clean(self, screened: Screened, sources: Sequence[Source], start: int, stop: int) -> None:
         """What :meth:`_pretokenized` counts, for rows ``start:stop`` that passed the screen."""
@@ -150,28 +159,45 @@ class Audit:
         for code, side in enumerate(SIDES):
             if side in ("left", "right"):
                 self._count(self.sides.setdefault(side, Hits()), screened.side[span] == code, sources, start,
-                            f"padded on the {side}")
+                            lambda i, side=side: f"padded on the {side}")
         real = screened.real[span]
         if screened.trained is not None:
             self.stats.add_labels(stop - start, int(real.sum()), int(screened.trained[span].sum()))
         limit = self.ctx.limit
+        if limit is not None:  # the screen passes over-long rows without another issue: MC008 only
+            over = real > limit
+            self.stats.over_limit_rows += int(over.sum())
+            if "MC008" in self.enabled and over.any():
+                self._count(self.hits.setdefault("MC008", Hits()), over, sources, start,
+                            lambda i: f"{real[i]} real tokens, longer than max_length {limit}")
         if limit is not None and self.ctx.eos_id is not None:
             short = (real > 0) & (real < limit)
             self.short_rows += int(short.sum())
             self.short_rows_with_eos += int((short & screened.ends_with_eos[span]).sum())
             self._count(self.full_without_eos, (real == limit) & ~screened.ends_with_eos[span], sources, start,
-                        f"fills max_length {limit} and does not end with EOS")
+                        lambda i: f"fills max_length {limit} and does not end with EOS")
 
-    def _count(self, hits: Hits, flags: np.ndarray, sources: Sequence[Source], start: int, detail: str) -> None:
-        """``hits.add`` for the flagged rows (sources made only for the first few kept)."""
+    def _count(self, hits: Hits, flags: np.ndarray, sources: Sequence[Source], start: int,
+               detail: Callable[[int], str]) -> None:
+        """``hits.add`` for the flagged rows (sources and ``detail(i)`` made only for the first few kept;
+        ``i`` counts from ``start``)."""
         flagged = np.flatnonzero(flags)
         for i in flagged[: max(0, self.keep - len(hits.first))].tolist():
-            hits.first.append((sources[start + i], detail))
+            hits.first.append((sources[start + i], detail(i)))
         hits.count += int(flagged.size)
+
+    def _pend(self, sources: Sequence[Source], padded_as_given: np.ndarray) -> None:
+        """Keep the rows of the unfinished batch for :meth:`_padded`, when it may flag them."""
+        if self._flags_batch_padding:
+            self.pending.extend(zip(sources, padded_as_given.tolist()))
+
+    @property
+    def _flags_batch_padding(self) -> bool:
+        return self.ctx.pad_id is None or (self.ctx.mode == "generate" and self.ctx.layout.padding_side == "right")
 
     def _batched(self, rows: Sequence[Row], given: np.ndarray, real: np.ndarray) -> None:
         """Group rows into training batches; flag rows that batching pads when that is a problem."""
-        self.pending.extend(zip((row.source for row in rows), (given > real).tolist()))
+        self._pend([row.source for row in rows], given > real)
         self._padded(self.stats.add(given, real))
 
     def flush(self) -> None:
@@ -179,10 +205,12 @@ class Audit:
         self._padded(self.stats.flush())
 
     def _padded(self, flags: np.ndarray) -> None:
+        if not self._flags_batch_padding:
+            return
         done, self.pending = self.pending[: len(flags)], self.pending[len(flags):]
         no_pad = self.ctx.pad_id is None
         right_in_generate = self.ctx.mode == "generate" and self.ctx.layout.padding_side == "right"
-        if not flags.any() or not (no_pad or right_in_generate):
+        if not flags.any():
             return
         for i in np.flatnonzero(flags):
             source, padded_as_given = done[i]
@@ -282,9 +310,9 @@ def audit_arrow(
     audit = Audit.start(ctx, config)
     log = log if log is not None else SkipLog(skip=config.on_error == "skip")
     done = 0
-    for path, first, batch in batches:
-        sources = [Source(path, row=first + i) for i in range(batch.num_rows)]
-        ragged = ragged_from_arrow(batch)
+    # one thread reads (and lays out) batch N+1 while this one checks batch N: both release the GIL
+    for path, first, batch, ragged in prefetched((*item, ragged_from_arrow(item[2])) for item in batches):
+        sources = RowSources(path, first, batch.num_rows)
         if ragged is not None:
             audit.update_columnar(ragged, sources)
         else:
@@ -295,6 +323,27 @@ def audit_arrow(
             progress(done)
     audit.skip_log(log)
     return audit
+
+
+class RowSources(Sequence[Source]):
+    """``Source(path, row=first + i)`` for ``i`` in ``range(count)``, made only when asked for.
+
+    >>> RowSources("a.parquet", 10, 3)[2]
+    Source(path='a.parquet', line=None, row=12)
+    """
+
+    def __init__(self, path: str, first: int, count: int) -> None:
+        self.path, self.first, self.count = path, first, count
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(self.count))]
+        if not 0 <= i < self.count:
+            raise IndexError(i)
+        return Source(self.path, row=self.first + i)
 
 
 def audit_shard(

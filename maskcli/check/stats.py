@@ -119,7 +119,8 @@ class Stats:
         if not len(given):
             return np.zeros(0, dtype=bool)
         groups_given, groups_real = given.reshape(-1, size), real.reshape(-1, size)
-        targets = np.array([padded_length(group, self.layout) for group in groups_given.tolist()])
+        longest, where = np.unique(groups_given.max(axis=1), return_inverse=True)  # a batch pads to its longest
+        targets = np.array([padded_length([n], self.layout) for n in longest.tolist()], dtype=np.int64)[where]
         self.slots += int(np.maximum(groups_given, targets[:, None]).sum())
         self.file_order_slots += int(groups_real.max(axis=1).sum()) * size
         return (groups_given < targets[:, None]).ravel()

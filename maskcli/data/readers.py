@@ -12,6 +12,7 @@ import codecs
 import csv
 import io
 import json
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -130,7 +131,7 @@ def _jsonl(name: str, lines: Iterator[tuple[int, str]]) -> Iterator[tuple[Source
         seen = True
         source = Source(name, line=number)
         try:
-            record = json.loads(text)
+            record = _loads(text)
         except json.JSONDecodeError as exc:
             yield source, RowError(source, f"malformed JSON ({exc.msg}, column {exc.colno})")
             continue
@@ -140,6 +141,34 @@ def _jsonl(name: str, lines: Iterator[tuple[int, str]]) -> Iterator[tuple[Source
         yield source, record
     if not seen:
         raise InputError(f"{name}: no records (only blank lines)")
+
+
+def _loads(text: str) -> Any:
+    """``json.loads``, through orjson (3x faster) when it is installed and accepts the line; anything
+    orjson refuses (NaN, lone surrogates, bad JSON) goes to ``json`` itself, so values and error
+    messages are the standard library's. So do lines with a 19-digit run (orjson reads integers
+    outside [-2**63, 2**64) as floats) and lines that may nest deeper than ``json`` can read
+    (orjson reads any depth)."""
+    if _orjson is not None and text.count("[") + text.count("{") < ORJSON_MAX_OPENINGS \
+            and not _LONG_NUMBER.search(text):
+        try:
+            return _orjson.loads(text)
+        except _orjson.JSONDecodeError:
+            pass
+    return json.loads(text)
+
+
+def _optional_orjson() -> Any:
+    try:
+        import orjson
+    except ImportError:
+        return None
+    return orjson
+
+
+_orjson = _optional_orjson()
+ORJSON_MAX_OPENINGS = 256  # far below json's recursion limit
+_LONG_NUMBER = re.compile(r"\d{19}")
 
 
 def _json_array(name: str, lines: Iterator[tuple[int, str]]) -> Iterator[tuple[Source, Any]]:

@@ -142,6 +142,12 @@ def _int_array(source: Source, record: dict, field: str, required: bool = False)
     value = record.get(field)
     if value is None and not required:
         return None
+    if isinstance(value, list) and value:  # fast path: numpy finds ints (and bools) that fit in 64 bits
+        array = np.array(value)
+        if array.ndim == 1 and array.dtype.kind in "ib":
+            array = array.astype(np.int64, copy=False)
+            if field not in BINARY_FIELDS or not ((array != 0) & (array != 1)).any():
+                return array
     if not isinstance(value, list) or not all(isinstance(v, (int, bool)) for v in value):
         got = "null" if value is None else type(value).__name__
         raise RowError(source, f"field {field!r}: expected a list of integers, got {got}")
