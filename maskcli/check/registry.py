@@ -70,6 +70,12 @@ CHECKS: dict[str, Check] = {
               "in a packed row, the first token of a document is trained: its label predicts across the boundary"),
         Check("MC021", "left-padding-without-position-ids", W,
               "left-padded training rows without position_ids: the forward pass uses plain positions"),
+        Check("MC022", "trained-prompt", E,
+              "given labels train prompt tokens, where completion-only loss would not (the record's prompt says)"),
+        Check("MC023", "trained-non-assistant", E,
+              "given labels train non-assistant tokens, where assistant-only loss would not (the template says)"),
+        Check("MC024", "ids-not-from-template", W,
+              "given input_ids are not the record's messages or prompt as tokenized: its labels cannot be compared"),
     )
 }
 
