@@ -235,3 +235,33 @@ def test_mc014_accepts_the_template_turn_end_and_names_tokens_as_text(tmp_path, 
     assert f"{hf.decode([last])!r} (id {last})" in detail
     assert ("turn end" in detail) == (family != "llama3")  # Llama-3's turn end <|eot_id|> is its EOS
     assert f"{hf.eos_token!r} (id {hf.eos_token_id})" in detail
+
+
+def test_sft_with_num_proc_gives_the_report_of_one_process(tmp_path, chatml):
+    """Workers prepare chunks of records; packing, collating and checking stay in record order."""
+    from maskcli.check import sft as check_sft
+
+    no_assistant = {"messages": CHAT["messages"][:2]}
+    records = [CHAT if i % 5 else no_assistant for i in range(23)] + [{"messages": TWO_TURNS}] * 7
+    data = write_jsonl(tmp_path / "d.jsonl", records)
+    args = (str(data), "-t", chatml[0], "--sft", "--assistant-only-loss", "--chat-template", chatml[1],
+            "--packing", "--max-length", "48", "--batch-size", "3", "--format", "json", "--exit-zero")
+    chunk = check_sft.CHUNK_RECORDS
+    check_sft.CHUNK_RECORDS = 4  # several chunks (the workers are spawned: they keep their own value)
+    try:
+        one, two = run(*args), run(*args, "--num-proc", "2")
+    finally:
+        check_sft.CHUNK_RECORDS = chunk
+    assert one.exit_code == two.exit_code == 0, two.stderr
+    reports = [json.loads(r.stdout) for r in (one, two)]
+    for report in reports:
+        report.pop("settings")
+    assert reports[0] == reports[1]
+    assert reports[0]["findings"][0]["id"] == "MC017" and reports[0]["findings"][0]["count"] == 5
+
+
+def test_padding_free_rows_are_not_longer_than_max_length(tmp_path, chatml):
+    """A flattened (bfd-packed) row holds a whole batch; max_length bounds its documents (no MC008)."""
+    data = write_jsonl(tmp_path / "d.jsonl", [{"messages": TWO_TURNS}] * 12)
+    found = findings(str(data), "-t", chatml[0], "--sft", "--packing", "--max-length", "24")
+    assert "MC008" not in found

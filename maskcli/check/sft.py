@@ -13,6 +13,7 @@ the report is the one a single process gives.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -45,8 +46,10 @@ def sft_options(config: CheckConfig) -> SFTOptions:
 
 def audit_sft(records: Iterable[tuple[Source, object]], tok: TokenizerHandle, config: CheckConfig, ctx: Context,
               log: SkipLog) -> Audit:
-    audit = Audit.start(ctx, config)
     options = sft_options(config)
+    if options.flattened:  # one padding-free row holds a whole batch: max_length bounds its documents, not it
+        ctx = dataclasses.replace(ctx, limit=None)
+    audit = Audit.start(ctx, config)
     dropped = Dropped(keep=config.rows_per_finding)
     roles: dict[str, dict[str, int]] = {}
     audit.sft = {"trained_by_role": roles, "dropped_fully_masked": 0, "dropped_first": []}

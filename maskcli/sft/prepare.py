@@ -287,9 +287,9 @@ def _render(source, tok, messages, template, record, assistant_masks, generation
 
 def _require_assistant(source: Source, assistant: list[int] | None) -> None:
     if assistant is not None and 1 not in assistant:
-        raise NoAssistantTokens(source, "--assistant-only-loss, but the chat template marks no assistant token "
-                                        "(it needs {% generation %} ... {% endgeneration %} tags); "
-                                        "TRL stops before training")
+        raise NoAssistantTokens(source, "--assistant-only-loss, but the chat template marks no token of this record "
+                                        "as the assistant's (no assistant turn, or {% generation %} tags around "
+                                        "nothing); TRL stops before training")
 
 
 def _no_assistant_only(source: Source, options: SFTOptions) -> None:
