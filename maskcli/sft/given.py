@@ -38,10 +38,11 @@ class Trained:
     roles: tuple[str, ...]
 
     def describe(self, what: str) -> str:
-        """``3 user token(s) trained at 4, 5, 6: 'Hello'`` (positions in the given row)."""
+        """``3 non-assistant token(s) trained at 4, 5, 6 (roles user): 'Hello'`` (positions in the given row;
+        the text is the first run of them)."""
         shown = ", ".join(map(str, self.positions[:5])) + (" ..." if len(self.positions) > 5 else "")
-        kind = "/".join(self.roles) + " " if self.roles else ""
-        return f"{len(self.positions)} {kind}{what} token(s) trained at {shown}: {self.text!r}"
+        roles = f" (roles {', '.join(self.roles)})" if self.roles else ""
+        return f"{len(self.positions)} {what} token(s) trained at {shown}{roles}: {self.text!r}"
 
 
 @dataclass(frozen=True)
