@@ -149,14 +149,102 @@ def test_assistant_only_loss_with_no_assistant_token_fails_like_trl(families, tm
 
 
 def test_assistant_only_loss_without_generation_tags_is_refused_by_both(families, tmp_path):
-    """No tags at all: TRL cannot patch an unknown template and refuses; maskcli finds no assistant token."""
-    from maskcli.sft.prepare import NoAssistantTokens
+    """No tags at all: TRL refuses an unknown template when the trainer is built; maskcli too,
+    before it reads a single record (one MC017 for the template in ``check``)."""
+    from maskcli.sft.prepare import NoGenerationTags
 
     template = str(_write(tmp_path / "plain.jinja", tokenizer_factory.CHATML_TEMPLATE))
     with pytest.raises(ValueError, match="not training-compatible"):
         trl_batches(families["chatml"], MULTI_TURN, tmp_path, assistant_only_loss=True, chat_template_path=template)
-    with pytest.raises(NoAssistantTokens):
-        maskcli_batches(families["chatml"], MULTI_TURN, assistant_only_loss=True, chat_template_path=template)
+
+    def records():
+        raise AssertionError("a record was read")
+        yield
+
+    tok = load_tokenizer(str(families["chatml"]))
+    options = SFTOptions(assistant_only_loss=True, chat_template_path=template)
+    with pytest.raises(NoGenerationTags, match="plain.jinja has no {% generation %} tags"):
+        next(training_batches(records(), tok, options, Dropped()))
+
+
+GIVEN_FAMILIES = [("chatml", None), ("llama3", "llama3_training.jinja"), ("gemma", "gemma_training.jinja")]
+
+
+def _given_records(directory, template, records, planted):
+    """Records with input_ids and labels as TRL would derive them (assistant-only), kept beside their
+    messages; ``planted`` rows train every token instead."""
+    from transformers import AutoTokenizer
+
+    hf = AutoTokenizer.from_pretrained(str(directory))
+    out = []
+    for i, record in enumerate(records):
+        rendered = hf.apply_chat_template(record["messages"], tokenize=True, return_dict=True,
+                                          return_assistant_tokens_mask=True, chat_template=template)
+        ids = list(rendered["input_ids"])
+        labels = ids if i in planted else [t if m else -100 for t, m in zip(ids, rendered["assistant_masks"])]
+        out.append({"input_ids": ids, "labels": labels, "messages": record["messages"]})
+    return out
+
+
+@pytest.mark.parametrize("family, template", GIVEN_FAMILIES, ids=[f for f, _ in GIVEN_FAMILIES])
+def test_given_labels_are_trained_as_given_and_mc023_is_where_trl_would_not_train(family, template, families,
+                                                                                  tmp_path):
+    """TRL keeps a ``labels`` column as it is, even with ``assistant_only_loss`` and a ``messages``
+    column beside it; the positions maskcli flags (MC023) are exactly the given trained labels that
+    TRL's own preparation of the messages alone sets to -100."""
+    from maskcli.sft.prepare import prepared
+
+    text = tokenizer_factory.CHATML_TRAINING_TEMPLATE if template is None else (SHIPPED / template).read_text()
+    path = str(_write(tmp_path / "training.jinja", text))
+    conversations = MULTI_TURN[:2] if family == "gemma" else MULTI_TURN
+    given = _given_records(families[family], text, conversations, planted={0})
+    options = {"assistant_only_loss": True, "chat_template_path": path, "per_device_train_batch_size": 1}
+    ours = same(families[family], given, tmp_path, **options)
+    assert [batch["labels"][0] for batch in ours] == [record["labels"] for record in given]
+
+    derived = trl_batches(families[family], conversations, tmp_path, **options)
+    tok = load_tokenizer(str(families[family]))
+    sources = [(Source("data.jsonl", line=i + 1), r) for i, r in enumerate(given)]
+    examples = list(prepared(sources, tok, SFTOptions(**options), Dropped()))
+    for example, record, theirs in zip(examples, given, derived):
+        expected = [i for i, (mine, trl_label) in enumerate(zip(record["labels"], theirs["labels"][0]))
+                    if mine != -100 and trl_label == -100]
+        flagged = example.comparison.non_assistant
+        assert (list(flagged.positions) if flagged else []) == expected
+        assert example.comparison.mismatch is None and example.comparison.prompt is None
+    assert expected == [] and examples[0].comparison.non_assistant is not None
+
+
+def test_given_labels_beside_a_prompt_are_trained_as_given_and_mc022_is_trls_prompt(families, tmp_path):
+    """Prompt/completion records with given labels: TRL's completion-only loss does not touch them;
+    MC022's positions are the given trained labels TRL's own completion mask would drop."""
+    from maskcli.sft.prepare import prepared
+
+    derived = trl_batches(families["llama_like"], PROMPT_COMPLETION, tmp_path, per_device_train_batch_size=1)
+    given = [{**record, "input_ids": batch["input_ids"][0], "labels": batch["input_ids"][0]}
+             for record, batch in zip(PROMPT_COMPLETION, derived)]
+    ours = same(families["llama_like"], given, tmp_path, per_device_train_batch_size=1)
+    assert [batch["labels"][0] for batch in ours] == [record["labels"] for record in given]
+    tok = load_tokenizer(str(families["llama_like"]))
+    sources = [(Source("data.jsonl", line=i + 1), r) for i, r in enumerate(given)]
+    for example, theirs in zip(prepared(sources, tok, SFTOptions(), Dropped()), derived):
+        assert list(example.comparison.prompt.positions) == [i for i, label in enumerate(theirs["labels"][0])
+                                                             if label == -100]
+
+
+def test_turn_end_marks_are_how_transformers_renders_a_turn(families):
+    """``--require-eos`` accepts what transformers' apply_chat_template ends an assistant turn with."""
+    from transformers import AutoTokenizer
+
+    from maskcli.check.turn_end import end_marks
+
+    turns = [{"role": "user", "content": "Hello world"}, {"role": "assistant", "content": "The cat sat."}]
+    for family in ("chatml", "llama3", "gemma"):
+        hf = AutoTokenizer.from_pretrained(str(families[family]))
+        ids = hf.apply_chat_template(turns, tokenize=True, return_dict=True)["input_ids"]
+        tok = load_tokenizer(str(families[family]))
+        marks = end_marks(tok, tok.chat_template)
+        assert ids[-1] == hf.eos_token_id or any(tuple(ids[-len(m):]) == m for m in marks), family
 
 
 def _write(path, text):

@@ -79,6 +79,7 @@ class Audit:
     skipped_first: list[str] = field(default_factory=list)
     pending: list[tuple[Source, bool]] = field(default_factory=list)  # unfinished batch: (source, padded as given)
     sft: dict | None = None  # --sft: trained tokens by role, examples dropped (maskcli.check.sft)
+    setup: dict[str, str] = field(default_factory=dict)  # findings about the set-up, not rows: {id: message}
 
     @classmethod
     def start(cls, ctx: Context, config: CheckConfig) -> Audit:
@@ -88,6 +89,11 @@ class Audit:
     def hit(self, code: str, source: Source, detail: str) -> None:
         if code in self.enabled:
             self.hits.setdefault(code, Hits()).add(source, detail, self.keep)
+
+    def flag(self, code: str, message: str) -> None:
+        """A finding about the set-up (the chat template), decided before any row: one, with no rows."""
+        if code in self.enabled:
+            self.setup.setdefault(code, message)
 
     def update(self, rows: Sequence[Row]) -> None:
         """Check a chunk of rows, in file order: columnar when they are all pre-tokenized alike."""
@@ -237,6 +243,7 @@ class Audit:
         self.short_rows += other.short_rows
         self.short_rows_with_eos += other.short_rows_with_eos
         self.skipped += other.skipped
+        self.setup = {**other.setup, **self.setup}
         self.skipped_first = (self.skipped_first + other.skipped_first)[: self.keep]
         self.pending = list(other.pending)
         return self
@@ -258,8 +265,17 @@ def make_context(tok: TokenizerHandle, config: CheckConfig) -> tuple[Context, Re
     ctx = Context(
         pad_id=tok.pad_token_id, bos_id=tok.bos_token_id, eos_id=tok.eos_token_id, vocab_size=tok.full_vocab_size,
         limit=limit, mode=config.mode, require_eos=config.require_eos, batch_size=config.batch_size, layout=layout,
+        end_marks=_end_marks(tok, config) if config.require_eos else (),
     )
     return ctx, resolved
+
+
+def _end_marks(tok: TokenizerHandle, config: CheckConfig) -> tuple[tuple[int, ...], ...]:
+    """What ends a chat row besides EOS, under ``--chat-template`` or the tokenizer's template."""
+    from maskcli.check.turn_end import end_marks
+    from maskcli.sft.prepare import chat_template
+
+    return end_marks(tok, chat_template(tok, config.chat_template))
 
 
 def tokenize_settings(resolved: ResolvedSettings) -> EncodeSettings:

@@ -57,7 +57,8 @@ CHECKS: dict[str, Check] = {
         Check("MC012", "packed-rows-with-mask", E,
               "packed rows (position_ids restart) with an attention_mask: documents attend across each other"),
         Check("MC013", "no-pad-token", E, "the tokenizer has no pad token but the data needs or has padding"),
-        Check("MC014", "missing-eos", E, "the last real token is not EOS (require_eos)"),
+        Check("MC014", "missing-eos", E,
+              "the last real token is not EOS, nor the chat template's turn end (require_eos)"),
         Check("MC015", "id-out-of-vocabulary", E, "token ids outside the tokenizer's vocabulary"),
         Check("MC016", "empty-row", W, "a row with no real (attended) token"),
         Check("MC017", "no-assistant-tokens", E,
@@ -70,6 +71,12 @@ CHECKS: dict[str, Check] = {
               "in a packed row, the first token of a document is trained: its label predicts across the boundary"),
         Check("MC021", "left-padding-without-position-ids", W,
               "left-padded training rows without position_ids: the forward pass uses plain positions"),
+        Check("MC022", "trained-prompt", E,
+              "given labels train prompt tokens, where completion-only loss would not (the record's prompt says)"),
+        Check("MC023", "trained-non-assistant", E,
+              "given labels train non-assistant tokens, where assistant-only loss would not (the template says)"),
+        Check("MC024", "ids-not-from-template", W,
+              "given input_ids are not the record's messages or prompt as tokenized: its labels cannot be compared"),
     )
 }
 

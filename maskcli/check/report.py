@@ -7,6 +7,7 @@ the first rows (``{"path", "line"}`` or ``{"path", "row"}``, plus a ``detail``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -67,6 +68,21 @@ class Report:
         }
 
 
+TOKEN_REF = re.compile(r"\{token:(-?\d+(?:,-?\d+)*)\}")
+
+
+def named_tokens(detail: str, tok: TokenizerHandle) -> str:
+    """Token references in a detail (``{token:ID,...}``, :func:`maskcli.check.rows.token_ref`) as text and ids:
+    ``ends with {token:201}`` -> ``ends with '\\n' (id 201)``; ``{token:2,201}`` -> ``'<|im_end|>\\n' (ids 2 201)``."""
+    def name(match: re.Match) -> str:
+        ids = [int(t) for t in match.group(1).split(",")]
+        known = all(0 <= t < tok.full_vocab_size for t in ids)
+        text = tok.backend.decode(ids, skip_special_tokens=False) if known else "?"
+        return f"{text!r} (id{'s' if len(ids) > 1 else ''} {' '.join(map(str, ids))})"
+
+    return TOKEN_REF.sub(name, detail)
+
+
 def build_report(audit: Audit, tok: TokenizerHandle, config: CheckConfig, inputs: Sequence[str]) -> Report:
     """Finish the audit: dataset-wide checks, thresholds, statistics."""
     audit.flush()
@@ -95,7 +111,10 @@ def build_report(audit: Audit, tok: TokenizerHandle, config: CheckConfig, inputs
             severity = Severity.error if over else Severity.warning
             message += f"; {rate:.2%} is {'above' if over else 'within'} max_truncation_rate " \
                        f"{config.max_truncation_rate:.2%}"
-        findings.append(Finding(code, check.name, severity, message, h.count, h.first))
+        findings.append(Finding(code, check.name, severity, message, h.count,
+                                [(source, named_tokens(detail, tok)) for source, detail in h.first]))
+    for code, message in audit.setup.items():
+        findings.append(Finding(code, CHECKS[code].name, CHECKS[code].severity, message, 1, []))
     configured = summary["padding"]["as_configured"]
     if configured["waste"] > config.max_padding_ratio and "MC010" in audit.enabled:
         padding = summary["padding"]
@@ -107,7 +126,7 @@ def build_report(audit: Audit, tok: TokenizerHandle, config: CheckConfig, inputs
             + (f", packing would be {packing:.1%} efficient" if packing is not None else ""),
             1, [],
         ))
-        findings.sort(key=lambda f: f.id)
+    findings.sort(key=lambda f: f.id)
     settings = resolved.describe() | {
         "mode": config.mode, "batch_size": config.batch_size, "max_padding_ratio": config.max_padding_ratio,
         "max_truncation_rate": config.max_truncation_rate, "require_eos": config.require_eos,

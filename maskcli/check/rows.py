@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from maskcli.check.turn_end import ends_with_mark
 from maskcli.data.encoding import ResolvedSettings
 from maskcli.data.facts import IGNORE_INDEX, final_eos_trained, pad_disagreement
 from maskcli.masks.packing import from_position_ids
@@ -43,6 +44,7 @@ class Context:
     require_eos: bool
     batch_size: int
     layout: ResolvedSettings  # how batches of batch_size rows are padded
+    end_marks: tuple[tuple[int, ...], ...] = ()  # besides EOS, what ends a row (a chat template's turn end)
 
 
 @dataclass(frozen=True)
@@ -99,8 +101,9 @@ def pretokenized_row(row: Row, ctx: Context) -> RowAudit:
     last = ids[real[-1]]
     if ctx.limit is not None and real.size > ctx.limit:
         issues.append(("MC008", f"{real.size} real tokens, longer than max_length {ctx.limit}"))
-    if ctx.require_eos and last != ctx.eos_id:
-        issues.append(("MC014", f"the last real token is id {last}, not EOS {ctx.eos_id}"))
+    if ctx.require_eos and last != ctx.eos_id and not ends_with_mark(ids[real], ctx.end_marks):
+        issues.append(("MC014", f"the last real token is {token_ref(last)}, not EOS {token_ref(ctx.eos_id)}"
+                                + _turn_end_hint(ctx)))
     return RowAudit(issues, side, int(real.size), trained, bool(last == ctx.eos_id))
 
 
@@ -150,6 +153,18 @@ def _positions(row: Row, mask: np.ndarray, gap: int) -> list[Issue]:
                       "(cumsum(attention_mask) - 1)")]
 
 
+def token_ref(*token_ids: int) -> str:
+    """``{token:2,201}``: tokens the report names as text, ``'<|im_end|>\\n' (ids 2 201)`` (the report
+    knows the tokenizer; rows and workers do not)."""
+    return "{token:" + ",".join(str(int(t)) for t in token_ids) + "}"
+
+
+def _turn_end_hint(ctx: Context) -> str:
+    if not ctx.end_marks:
+        return ""
+    return ", nor the chat template's turn end " + " or ".join(token_ref(*m) for m in ctx.end_marks)
+
+
 def _positions_text(positions: np.ndarray, shown: int = 5) -> str:
     listed = ", ".join(str(int(p)) for p in positions[:shown])
     return listed + (f" ... ({positions.size} in all)" if positions.size > shown else "")
@@ -192,7 +207,10 @@ def tokenized_rows(rows: Sequence[Row], ctx: Context) -> TextChunk:
         some = lengths > 0
         no_eos = np.zeros(len(rows), dtype=bool)
         no_eos[some] = ids[starts[some] + lengths[some] - 1] != ctx.eos_id
-        report("MC014", no_eos, lambda i: f"ends with id {ids[starts[i] + lengths[i] - 1]}, not EOS {ctx.eos_id}")
+        for i in np.flatnonzero(no_eos):
+            no_eos[i] = not ends_with_mark(rows[i].input_ids, ctx.end_marks)
+        report("MC014", no_eos, lambda i: f"ends with {token_ref(ids[starts[i] + lengths[i] - 1])}, not EOS "
+                                          f"{token_ref(ctx.eos_id)}" + _turn_end_hint(ctx))
     issues.sort(key=lambda issue: issue[0])
     truncated = before > lengths
     return TextChunk(lengths, issues, int(truncated.sum()), int((before - lengths).sum()))

@@ -30,7 +30,7 @@ def run_check(
     check_process_count(config.num_proc)
     ctx, resolved = make_context(tok, config)
     log = SkipLog(skip=config.on_error == "skip")
-    if config.num_proc == 1 and (files := arrow_files(paths, config.input_format)) is not None:
+    if not config.sft and config.num_proc == 1 and (files := arrow_files(paths, config.input_format)) is not None:
         return audit_arrow(files, tok, config, ctx, resolved, log, progress)
     records = selected_records(paths, config.input_format, Selection(), log)
     if progress is not None:
@@ -56,7 +56,7 @@ def counted(items: Iterable[Any], report: Callable[[int], None], every: int = 10
     report(done)
 
 
-def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+def chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
     iterator = iter(items)
     while chunk := list(itertools.islice(iterator, size)):
         yield chunk
@@ -71,7 +71,7 @@ def _in_workers(records: Iterable[Any], config: CheckConfig) -> Audit:
         else:
             audits.append(audit)
 
-    run_in_order(_work, _start_worker, config, _chunks(records, chunk_rows(config.batch_size)), config.num_proc, take)
+    run_in_order(_work, _start_worker, config, chunks(records, chunk_rows(config.batch_size)), config.num_proc, take)
     if not audits:  # no records at all
         tok = load_tokenizer(config.tokenizer, pad_token=config.pad_token, loader=config.loader)
         return Audit.start(make_context(tok, config)[0], config)

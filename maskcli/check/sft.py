@@ -2,26 +2,36 @@
 
 Records go through :mod:`maskcli.sft` (labels, truncation, packing, the collator); every
 collated row is then checked as a given row, and the preparation adds its own findings:
-MC017 (no assistant token: TRL stops) and MC018 (prompt not a prefix). The summary gains
-``sft``: trained tokens by role and the examples dropped as fully masked.
+MC017 (no assistant token: TRL stops; once, for the template, when it has no generation tags),
+MC018 (prompt not a prefix) and, for given labels next to their messages or prompt, MC022-MC024.
+The summary gains ``sft``: trained tokens by role and the examples dropped as fully masked.
+
+With ``--num-proc N`` the workers prepare records (tokenizing, rendering templates: the slow
+part) in chunks; the main process packs, collates and checks the examples in record order, so
+the report is the one a single process gives.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import dataclasses
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 from maskcli.data.batches import SkipLog
 from maskcli.check.audit import Audit
 from maskcli.check.config import CheckConfig
 from maskcli.check.rows import Context
-from maskcli.check.sft_findings import divergence_issue
+from maskcli.check.sft_findings import example_issues
+from maskcli.check.workers import results_in_order
 from maskcli.data.readers import RowError
 from maskcli.data.records import Source
 from maskcli.sft.options import SFTOptions, default_max_length
-from maskcli.sft.pipeline import training_batches
-from maskcli.sft.prepare import Dropped, NoAssistantTokens
+from maskcli.sft.pipeline import collated_batches
+from maskcli.sft.prepare import Dropped, Example, NoAssistantTokens, NoGenerationTags, Preparer, prepared
 from maskcli.sft.rows import to_row, trained_by_role
-from maskcli.data.tokenizer import TokenizerHandle
+from maskcli.data.tokenizer import TokenizerHandle, load_tokenizer
+
+CHUNK_RECORDS = 256  # records a worker prepares per task
 
 
 def sft_options(config: CheckConfig) -> SFTOptions:
@@ -36,9 +46,18 @@ def sft_options(config: CheckConfig) -> SFTOptions:
 
 def audit_sft(records: Iterable[tuple[Source, object]], tok: TokenizerHandle, config: CheckConfig, ctx: Context,
               log: SkipLog) -> Audit:
+    options = sft_options(config)
+    if options.flattened:  # one padding-free row holds a whole batch: max_length bounds its documents, not it
+        ctx = dataclasses.replace(ctx, limit=None)
     audit = Audit.start(ctx, config)
     dropped = Dropped(keep=config.rows_per_finding)
     roles: dict[str, dict[str, int]] = {}
+    audit.sft = {"trained_by_role": roles, "dropped_fully_masked": 0, "dropped_first": []}
+    try:
+        Preparer.start(tok, options)
+    except NoGenerationTags as error:  # TRL refuses the template when the trainer is built: nothing is read
+        audit.flag("MC017", str(error))
+        return audit
 
     def bad(error: RowError) -> None:
         if isinstance(error, NoAssistantTokens):
@@ -46,17 +65,66 @@ def audit_sft(records: Iterable[tuple[Source, object]], tok: TokenizerHandle, co
         else:
             log.handle(error)
 
-    for collated in training_batches(records, tok, sft_options(config), dropped, on_error=bad):
-        for example in (e for c in collated for e in c.examples if e.prompt_divergence is not None):
-            code, detail = divergence_issue(example.prompt_divergence)
-            audit.hit(code, example.source, detail)
-        rows = [to_row(c) for c in collated]
-        audit.update(rows)
-        for role, counts in trained_by_role(rows).items():
-            entry = roles.setdefault(role, {"tokens": 0, "trained": 0})
-            entry["tokens"] += counts["tokens"]
-            entry["trained"] += counts["trained"]
+    def consume(examples: Iterable[Example]) -> None:
+        for collated in collated_batches(_audited(examples, audit), tok, options):
+            rows = [to_row(c) for c in collated]
+            audit.update(rows)
+            for role, counts in trained_by_role(rows).items():
+                entry = roles.setdefault(role, {"tokens": 0, "trained": 0})
+                entry["tokens"] += counts["tokens"]
+                entry["trained"] += counts["trained"]
+
+    if config.num_proc == 1:
+        consume(prepared(records, tok, options, dropped, on_error=bad))
+    else:
+        from maskcli.check.run import chunks
+
+        tasks = chunks(records, CHUNK_RECORDS)
+        with results_in_order(_prepare_chunk, _start_worker, config, tasks, config.num_proc) as results:
+            consume(_unpacked(results, dropped, bad))
     audit.skip_log(log)
-    audit.sft = {"trained_by_role": roles, "dropped_fully_masked": dropped.count,
-                 "dropped_first": [str(s) for s in dropped.first]}
+    audit.sft.update(dropped_fully_masked=dropped.count, dropped_first=[str(s) for s in dropped.first])
     return audit
+
+
+def _audited(examples: Iterable[Example], audit: Audit) -> Iterator[Example]:
+    """The record-level findings of each example, before packing joins examples."""
+    for example in examples:
+        for code, detail in example_issues(example):
+            audit.hit(code, example.source, detail)
+        yield example
+
+
+# --num-proc: a worker prepares a chunk of records; outcomes cross processes as plain tuples
+# (a RowError does not pickle), in record order: ("example", Example), ("dropped", Source),
+# ("error", (Source, message, no_assistant_tokens)).
+
+def _start_worker(config: CheckConfig) -> Preparer:
+    tok = load_tokenizer(config.tokenizer, pad_token=config.pad_token, loader=config.loader)
+    return Preparer.start(tok, sft_options(config))
+
+
+def _prepare_chunk(prepare: Preparer, chunk: list[tuple[Source, object]]) -> list[tuple[str, Any]]:
+    outcomes: list[tuple[str, Any]] = []
+    for source, record in chunk:
+        try:
+            example = prepare(source, record)
+        except RowError as error:
+            message = str(error)[len(str(source)) + 2:]
+            outcomes.append(("error", (source, message, isinstance(error, NoAssistantTokens))))
+            continue
+        outcomes.append(("example", example) if example is not None else ("dropped", source))
+    return outcomes
+
+
+def _unpacked(results: Iterable[list[tuple[str, Any]]], dropped: Dropped,
+              bad: Callable[[RowError], None]) -> Iterator[Example]:
+    for outcomes in results:
+        for kind, value in outcomes:
+            if kind == "example":
+                yield value
+            elif kind == "dropped":
+                dropped.add(value)
+            else:
+                source, message, no_assistant = value
+                bad((NoAssistantTokens if no_assistant else RowError)(source, message))

@@ -1,16 +1,23 @@
-"""The loss-mask findings (MC019-MC021) of one training row, and the ``--sft`` ones (MC017, MC018).
+"""The loss-mask findings (MC019-MC021) of one training row, and those of one ``--sft`` record
+(MC018, MC022-MC024).
 
 Plain functions returning ``(check id, detail)`` pairs, so the row engine only has to call
-:func:`label_issues` on each row it is given with labels.
+:func:`label_issues` on each row it is given with labels, and ``check --sft``
+:func:`example_issues` on each prepared record.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from maskcli.data.facts import IGNORE_INDEX
 from maskcli.masks.packing import from_position_ids
 from maskcli.data.records import Row
+
+if TYPE_CHECKING:
+    from maskcli.sft.prepare import Example
 
 Issue = tuple[str, str]
 SHIFTED_SHARE = 0.5  # "most" trained positions
@@ -68,6 +75,22 @@ def shifted_labels(ids: np.ndarray, labels: np.ndarray, trained: np.ndarray) -> 
     return None
 
 
-def divergence_issue(divergence: str) -> Issue:
-    return ("MC018", f"the prompt alone ends with {divergence!r}, which prompt+completion does not keep: "
-                     "the model trains on a context it will not see at inference")
+def example_issues(example: "Example") -> list[Issue]:
+    """The findings of one prepared record (before packing): MC018, and MC022-MC024 for given labels
+    next to their messages or prompt (:mod:`maskcli.sft.given`)."""
+    issues = []
+    if example.prompt_divergence is not None:
+        issues.append(("MC018", f"the prompt alone ends with {example.prompt_divergence!r}, which prompt+completion "
+                                "does not keep: the model trains on a context it will not see at inference"))
+    comparison = example.comparison
+    if comparison is None:
+        return issues
+    if comparison.mismatch is not None:
+        issues.append(("MC024", comparison.mismatch + "; its given labels cannot be compared"))
+    kept = "; TRL trains given labels as they are"
+    if comparison.prompt is not None:
+        issues.append(("MC022", comparison.prompt.describe("prompt") + ", under completion-only loss" + kept))
+    if comparison.non_assistant is not None:
+        issues.append(("MC023", comparison.non_assistant.describe("non-assistant")
+                       + ", under assistant-only loss" + kept))
+    return issues

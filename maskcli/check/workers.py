@@ -18,6 +18,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
@@ -76,6 +77,23 @@ def run_in_order(
     Each worker runs ``state = setup(setup_arg)`` once. ``work`` and ``setup`` must be module-level
     functions (workers are spawned). An :class:`InputError` in a worker is raised here.
     """
+    with results_in_order(work, setup, setup_arg, tasks, count) as results:
+        for result in results:
+            take(result)
+
+
+@contextmanager
+def results_in_order(
+    work: Callable[[Any, Any], Any], setup: Callable[[Any], Any], setup_arg: Any, tasks: Iterable[Any], count: int,
+) -> Iterator[Iterator[Any]]:
+    """:func:`run_in_order` for a consumer that pulls: the ``with`` body iterates the results.
+
+    Stop signals and the workers' end cover the whole body (what it does with each result too)::
+
+        with results_in_order(work, setup, config, chunks, 2) as results:
+            for result in results:
+                ...
+    """
     workers: list[tuple[multiprocessing.Process, Connection]] = []
     # While workers start, stop signals wait (blocked) and SIGINT is ignored: the workers inherit that
     # (the exec keeps ignored signals), so a Ctrl-C to the whole group cannot interrupt their start-up.
@@ -95,8 +113,7 @@ def run_in_order(
         signal.signal(signal.SIGINT, stop)
         signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
         stop.arm()
-        for result in _dispatch(workers, iter(tasks)):
-            take(result)
+        yield _dispatch(workers, iter(tasks))
     except Stopped as stopped:
         signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)  # a second signal must not interrupt the clean-up
         _end(workers)

@@ -10,7 +10,7 @@ from maskcli.data.records import Source
 from maskcli.sft.collate import Collated, batches, collate
 from maskcli.sft.options import SFTOptions
 from maskcli.sft.pack import packed
-from maskcli.sft.prepare import Dropped, prepared
+from maskcli.sft.prepare import Dropped, Example, prepared
 from maskcli.data.tokenizer import TokenizerHandle
 
 
@@ -19,8 +19,12 @@ def training_batches(
     on_error=None,
 ) -> Iterator[list[Collated]]:
     """The collator's batches, ``per_device_train_batch_size`` examples each, in dataset order."""
+    return collated_batches(prepared(records, tok, options, dropped, on_error), tok, options)
+
+
+def collated_batches(examples: Iterable[Example], tok: TokenizerHandle, options: SFTOptions) -> Iterator[list[Collated]]:
+    """Prepared examples packed (if asked) and collated, in order."""
     pad_id = pad_token_id(tok, options)
-    examples = prepared(records, tok, options, dropped, on_error)
     if options.packing:
         examples = packed(examples, options.max_length, options.packing_strategy)
     for group in batches(examples, options.per_device_train_batch_size):

@@ -10,6 +10,7 @@ tokenization; their ``labels``, if given, are kept as they are.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -20,7 +21,8 @@ from maskcli.errors import InputError
 from maskcli.data.facts import IGNORE_INDEX
 from maskcli.data.readers import RowError
 from maskcli.data.records import Source
-from maskcli.sft.chat import render_chat
+from maskcli.sft.chat import has_generation_tags, render_chat
+from maskcli.sft.given import Comparison, compare, source_record, wants_comparison
 from maskcli.sft.options import SFTOptions
 from maskcli.data.shapes import _messages
 from maskcli.data.tokenizer import TokenizerHandle
@@ -30,6 +32,11 @@ UNTOUCHED = EncodeSettings(padding="none", truncation=False)  # ``tokenizer(text
 
 class NoAssistantTokens(RowError):
     """``assistant_only_loss`` and the template marks no token of the record as the assistant's."""
+
+
+class NoGenerationTags(InputError):
+    """``assistant_only_loss`` with a template that has no ``{% generation %}`` tags: TRL refuses it
+    when the trainer is built, before any record is read (one finding for the template, not per row)."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +55,7 @@ class Example:
     length_before_truncation: int | None = None
     seq_lengths: list[int] | None = None  # documents of a packed example
     given: dict[str, list[int]] = field(default_factory=dict)  # attention_mask / position_ids of given rows
+    comparison: Comparison | None = None  # given labels vs the record's messages or prompt (maskcli.sft.given)
 
     @property
     def trained(self) -> int:
@@ -75,15 +83,25 @@ def joined_roles(examples: list[Example]) -> list[str | None] | None:
     return [role for e in examples for role in (e.roles or [None] * len(e.input_ids))]
 
 
-def chat_template(tok: TokenizerHandle, options: SFTOptions) -> str | None:
-    """``chat_template_path`` read (it replaces the tokenizer's template), else the tokenizer's own."""
-    if options.chat_template_path is None:
+def chat_template(tok: TokenizerHandle, path: str | None) -> str | None:
+    """The template at ``path`` (``chat_template_path``: it replaces the tokenizer's), else the tokenizer's own."""
+    if path is None:
         return tok.chat_template
     try:
-        with open(options.chat_template_path, encoding="utf-8") as handle:
+        with open(path, encoding="utf-8") as handle:
             return handle.read()
     except OSError as exc:
-        raise InputError(f"--chat-template {options.chat_template_path}: {exc.strerror}") from None
+        raise InputError(f"--chat-template {path}: {exc.strerror}") from None
+
+
+def check_template(tok: TokenizerHandle, options: SFTOptions, template: str | None) -> None:
+    """What ``SFTTrainer.__init__`` refuses before training: ``assistant_only_loss`` with a template
+    without generation tags (TRL swaps in a training template only for the ones it ships, verbatim)."""
+    if options.assistant_only_loss and template and not has_generation_tags(template):
+        where = options.chat_template_path or f"the chat template of {tok.name}"
+        raise NoGenerationTags(f"--assistant-only-loss, but {where} has no {{% generation %}} tags, so no token is "
+                               "marked as the assistant's; pass a training template with --chat-template (TRL ships "
+                               "trl/chat_templates/*_training.jinja)")
 
 
 def prepared(
@@ -94,41 +112,77 @@ def prepared(
 
     ``on_error(error)`` is given each bad record (:class:`RowError`); without it they raise.
     """
-    template = chat_template(tok, options)
-    eos = options.eos_token or tok.eos_token
+    prepare = Preparer.start(tok, options)
     for source, record in records:
         try:
-            example = truncated(prepare_example(source, record, tok, options, template, eos), options)
+            example = prepare(source, record)
         except RowError as error:
             if on_error is None:
                 raise
             on_error(error)
             continue
-        if options.max_length is not None and not options.packing and not example.trained:
+        if example is None:
             dropped.add(source)
             continue
         yield example
 
 
+@dataclass(frozen=True)
+class Preparer:
+    """One record -> its example, or ``None`` when TRL drops it (nothing left to train after
+    truncation); raises :class:`RowError` for a bad record. Made once per run (or per worker)."""
+
+    tok: TokenizerHandle
+    options: SFTOptions
+    template: str | None
+    eos: str | None
+
+    @classmethod
+    def start(cls, tok: TokenizerHandle, options: SFTOptions) -> Preparer:
+        template = chat_template(tok, options.chat_template_path)
+        check_template(tok, options, template)
+        return cls(tok, options, template, options.eos_token or tok.eos_token)
+
+    def __call__(self, source: Source, record: Any) -> Example | None:
+        options = self.options
+        example = truncated(prepare_example(source, record, self.tok, options, self.template, self.eos), options)
+        if options.max_length is not None and not options.packing and not example.trained:
+            return None
+        return example
+
+
 def prepare_example(
-    source: Source, record: Any, tok: TokenizerHandle, options: SFTOptions, template: str | None, eos: str | None
+    source: Source, record: Any, tok: TokenizerHandle, options: SFTOptions, template: str | None, eos: str | None,
+    require_assistant: bool = True,
 ) -> Example:
-    """Tokenize one record and build its labels (``tokenize_fn`` and ``build_labels``)."""
+    """Tokenize one record and build its labels (``tokenize_fn`` and ``build_labels``).
+
+    Given labels are kept; when the record also has the messages or prompt they came from,
+    ``comparison`` holds them against the labels those would give (:mod:`maskcli.sft.given`).
+    """
     if isinstance(record, str):
         record = {options.dataset_text_field: record}
     if not isinstance(record, dict):
         raise RowError(source, f"expected a JSON object, got {type(record).__name__}")
     if "input_ids" in record:
-        return _pretokenized(source, record)
+        example = _pretokenized(source, record)
+        if not wants_comparison(record, options.completion_only_loss, options.assistant_only_loss):
+            return example
+        derived = prepare_example(source, source_record(record), tok, options, template, eos, require_assistant=False)
+        comparison = compare(tok, example.input_ids, example.labels, derived.input_ids, derived.labels,
+                             derived.labels_from, derived.completion_start, derived.roles)
+        return dataclasses.replace(example, comparison=comparison,
+                                   roles=list(comparison.roles) if comparison.roles is not None else None)
     if "conversations" in record and "messages" not in record:
         record = {**record, "messages": _messages(source, record["conversations"], "conversations", "from", "value")}
     if "prompt" in record and "completion" in record:
-        return _prompt_completion(source, record, tok, options, template, eos)
+        return _prompt_completion(source, record, tok, options, template, eos, require_assistant)
     if isinstance(record.get("messages"), list):
         messages = _messages(source, record["messages"], "messages", "role", "content")
         rendered = _render(source, tok, messages, template, record, options.assistant_only_loss)
         masks = [rendered.assistant_masks] if rendered.assistant_masks is not None else []
-        _require_assistant(source, rendered.assistant_masks)
+        if require_assistant:
+            _require_assistant(source, rendered.assistant_masks)
         return _labelled(source, "messages", rendered.input_ids, masks, ["assistant_masks"] if masks else [],
                          roles=rendered.roles)
     text = record.get(options.dataset_text_field)
@@ -141,7 +195,7 @@ def prepare_example(
     return _labelled(source, f"field:{options.dataset_text_field}", ids, [], [])
 
 
-def _prompt_completion(source, record, tok, options, template, eos) -> Example:
+def _prompt_completion(source, record, tok, options, template, eos, require_assistant=True) -> Example:
     prompt, completion = record["prompt"], record["completion"]
     completion_only = options.completion_only_loss is not False
     if isinstance(prompt, list) and isinstance(completion, list):
@@ -150,7 +204,8 @@ def _prompt_completion(source, record, tok, options, template, eos) -> Example:
         prompt_ids = _render(source, tok, prompt_messages, template, record, False, generation_prompt=True).input_ids
         rendered = _render(source, tok, messages, template, record, options.assistant_only_loss)
         ids, roles, assistant = rendered.input_ids, rendered.roles, rendered.assistant_masks
-        _require_assistant(source, assistant)
+        if require_assistant:
+            _require_assistant(source, assistant)
         shape = "prompt+completion (conversational)"
     elif isinstance(prompt, str) and isinstance(completion, str):
         _no_assistant_only(source, options)
@@ -193,8 +248,8 @@ def truncated(example: Example, options: SFTOptions) -> Example:
         return example
     cut = slice(None, options.max_length) if options.truncation_mode == "keep_start" else slice(-options.max_length, None)
     roles = example.roles[cut] if example.roles is not None else None
-    return Example(example.source, example.shape, example.input_ids[cut], example.labels[cut], example.labels_from,
-                   roles, example.completion_start, example.prompt_divergence, True, n)
+    return dataclasses.replace(example, input_ids=example.input_ids[cut], labels=example.labels[cut], roles=roles,
+                               truncated=True, length_before_truncation=n)
 
 
 def _pretokenized(source: Source, record: dict) -> Example:
@@ -232,9 +287,9 @@ def _render(source, tok, messages, template, record, assistant_masks, generation
 
 def _require_assistant(source: Source, assistant: list[int] | None) -> None:
     if assistant is not None and 1 not in assistant:
-        raise NoAssistantTokens(source, "--assistant-only-loss, but the chat template marks no assistant token "
-                                        "(it needs {% generation %} ... {% endgeneration %} tags); "
-                                        "TRL stops before training")
+        raise NoAssistantTokens(source, "--assistant-only-loss, but the chat template marks no token of this record "
+                                        "as the assistant's (no assistant turn, or {% generation %} tags around "
+                                        "nothing); TRL stops before training")
 
 
 def _no_assistant_only(source: Source, options: SFTOptions) -> None:
