@@ -86,6 +86,26 @@ def test_packed_row_without_mask_differs_under_the_cache_and_agrees_without(cli,
     assert [r["document"] for r in doc["rows"]] == [0, 1]
 
 
+def test_sft_padding_free_batches_are_verified_per_document(cli, models, tmp_path):
+    """--sft --padding-free: the collator's one flat row with restarting position_ids and no mask."""
+    path = write(tmp_path, [{"text": "Hello world"}, {"text": "The cat sat on the mat."}])
+    sft = ("-f", path, "--model", models["llama"], "--sft", "--padding-free")
+    cached, doc = verify_json(cli, *sft)
+    assert cached.exit_code == 1, cached.stderr
+    assert [r["document"] for r in doc["rows"]] == [0, 1]
+    assert doc["rows"][1]["cause"]["code"] == "packed-under-cache"
+    uncached, doc = verify_json(cli, *sft, "--no-use-cache")
+    assert uncached.exit_code == 0, uncached.stderr
+    assert all(r["agrees"] for r in doc["rows"])
+
+
+def test_sft_padded_batches_agree_for_the_real_tokens(cli, models, tmp_path):
+    path = write(tmp_path, [{"prompt": "Hello", "completion": " world"}, {"text": "The cat sat on the mat."}])
+    result, doc = verify_json(cli, "-f", path, "--model", models["gpt2"], "--sft", "--pad-token", "eos")
+    assert result.exit_code == 0, result.stderr
+    assert len(doc["rows"]) == 2 and all(r["agrees"] for r in doc["rows"])
+
+
 def test_right_padding_agrees_for_the_real_tokens(cli, models):
     result, doc = verify_json(cli, "Hello world", "The cat sat on the mat.", "--model", models["gpt2"],
                               "--pad-token", "eos", "--padding-side", "right")

@@ -31,6 +31,17 @@ from maskcli.cli.options import (
     TextsArg,
     TruncationOpt,
 )
+from maskcli.cli.sft_options import (
+    AssistantOnlyLossOpt,
+    ChatTemplateOpt,
+    CompletionOnlyLossOpt,
+    EosTokenOpt,
+    PackingOpt,
+    PackingStrategyOpt,
+    PaddingFreeOpt,
+    SftOpt,
+    TruncationModeOpt,
+)
 from maskcli.errors import InputError
 
 VERIFY_HELP = """Run each row of a batch on a model and compare it with the row alone; exit 1 when any differs.
@@ -46,6 +57,7 @@ Examples:
   maskcli verify -f batch.jsonl --model ./my-model
   maskcli verify -f data.jsonl --model-config config.json --random-init --padding-side left --pad-token eos
   maskcli verify -f packed.jsonl --model ./my-model --no-use-cache --json
+  maskcli verify -f chat.jsonl --model ./my-model --sft --padding-free
 """
 
 
@@ -95,9 +107,18 @@ def verify(
     pad_to_multiple_of: PadToMultipleOpt = None,
     no_special_tokens: NoSpecialTokensOpt = False,
     pad_token: PadTokenOpt = None,
+    sft: SftOpt = False,
+    truncation_mode: TruncationModeOpt = None,
+    packing: PackingOpt = None,
+    packing_strategy: PackingStrategyOpt = None,
+    padding_free: PaddingFreeOpt = None,
+    completion_only_loss: CompletionOnlyLossOpt = None,
+    assistant_only_loss: AssistantOnlyLossOpt = None,
+    eos_token: EosTokenOpt = None,
+    chat_template: ChatTemplateOpt = None,
 ) -> None:
     from maskcli.data.batches import SkipLog
-    from maskcli.cli.show import encode_settings, input_batches, input_files, parse_selection
+    from maskcli.cli.show import encode_settings, input_batches, input_files, parse_selection, sft_batches
     from maskcli.data.tokenizer import load_tokenizer
     from maskcli.verify.model import ModelSource, load_model, require_torch
     from maskcli.verify.run import VerifySettings, verify_batch
@@ -117,8 +138,19 @@ def verify(
     tok = load_tokenizer(tokenizer or (str(model) if model else "gpt2"), pad_token=pad_token)
     encoding = encode_settings(padding, max_length, truncation, padding_side, pad_to_multiple_of, no_special_tokens)
     log = SkipLog(skip=on_error is OnError.skip)
-    batches = input_batches(tok, encoding, texts, files, input_format, field, parse_selection(rows, limit),
-                            batch_size, log)
+    selection = parse_selection(rows, limit)
+    if sft:
+        from maskcli.cli.sft_options import sft_settings
+
+        options = sft_settings(
+            max_length=max_length, truncation_mode=truncation_mode and truncation_mode.value, packing=packing,
+            packing_strategy=packing_strategy and packing_strategy.value, padding_free=padding_free,
+            pad_to_multiple_of=pad_to_multiple_of, completion_only_loss=completion_only_loss,
+            assistant_only_loss=assistant_only_loss, dataset_text_field=field, eos_token=eos_token,
+            chat_template=chat_template, batch_size=batch_size)
+        batches = sft_batches(tok, texts, files, input_format, selection, options, log)
+    else:
+        batches = input_batches(tok, encoding, texts, files, input_format, field, selection, batch_size, log)
     lm = load_model(source, settings.dtype, settings.attn_implementation)
     results = []
     with progress_on_stderr("rows verified") as report:
