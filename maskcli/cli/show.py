@@ -370,7 +370,6 @@ def emit_batches(
 
     from maskcli.render.blocks import render_rows_blocks
     from maskcli.render.pictures import batch_panels, mask_caption
-    from maskcli.sft.rows import describe_trained, trained_by_role
 
     console = stdout_console()
     pictures.record(console)
@@ -388,6 +387,8 @@ def emit_batches(
             render_batch(console, tok, batch.rows, grid_view, title=title)
         for index, row in enumerate(batch.rows):
             if row.labels_from is not None:
+                from maskcli.sft.rows import describe_trained, trained_by_role  # only rows with labels
+
                 console.print(f"row {index} ({row.labels_from}): {describe_trained(trained_by_role([row]))}",
                               highlight=False)
         if pictures.png:
