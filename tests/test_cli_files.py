@@ -245,3 +245,19 @@ def test_missing_pyarrow_names_the_package(cli, monkeypatch):
     result = cli("show", "-f", SAMPLES / "texts.parquet", "--pad-token", "eos")
     assert result.exit_code == 2
     assert "pip install 'maskcli[parquet]'" in result.stderr and "pyarrow" in result.stderr
+
+
+def test_view_legend_names_only_the_glyphs_drawn(tmp_path):
+    """A plain causal .npy has no padding and no empty row: the legend says attend and blocked only."""
+    import numpy as np
+    from typer.testing import CliRunner
+
+    from maskcli.cli import app
+
+    np.save(tmp_path / "c.npy", np.tril(np.ones((3, 3), dtype=bool)))
+    result = CliRunner().invoke(app, ["view", str(tmp_path / "c.npy")], env={"COLUMNS": "100", "NO_COLOR": "1"})
+    assert result.exit_code == 0, result.output
+    assert "■ attend  · blocked by causality\n" in result.output
+    assert "blocked by padding" not in result.output and "pad query" not in result.output and "NaN" not in result.output
+    help_text = CliRunner().invoke(app, ["view", "--help"], env={"COLUMNS": "100"}).output
+    assert "Convention of A" not in help_text and "raw matrices" in help_text
