@@ -144,3 +144,14 @@ def test_layers_saturate_so_a_billion_layers_return_at_once():
     assert "window:2 · layer 5: farthest |q-k| reached 5" in result.output
     assert "window:2 · layer 6" not in result.output
     assert "window:2: layer 6 repeats layer 5" in result.output
+
+
+def test_block_headline_wraps_instead_of_losing_the_sparsity():
+    from typer.testing import CliRunner
+
+    from maskcli.cli import app
+
+    text = " ".join(["a"] * 64)
+    result = CliRunner().invoke(app, ["show", text, "--block-size", "8"], env={"COLUMNS": "60", "NO_COLOR": "1"})
+    assert result.exit_code == 0, result.output
+    assert "sparsity" in result.output and "density" in result.output
