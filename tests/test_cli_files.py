@@ -261,3 +261,46 @@ def test_view_legend_names_only_the_glyphs_drawn(tmp_path):
     assert "blocked by padding" not in result.output and "pad query" not in result.output and "NaN" not in result.output
     help_text = CliRunner().invoke(app, ["view", "--help"], env={"COLUMNS": "100"}).output
     assert "Convention of A" not in help_text and "raw matrices" in help_text
+
+
+@pytest.mark.parametrize(
+    "document, message",
+    [
+        ({"sequences": 5}, "field sequences must be a JSON list, not int"),
+        ({"sequences": [{"masks": {"causal": [[1]]}}]}, "field sequences[0].attention_mask is missing"),
+        ({"sequences": [5]}, "sequences[0] must be an object, not int"),
+        ({"sequences": [{"attention_mask": [1], "masks": 3}]}, "field sequences[0].masks must be a JSON object, not int"),
+        ({"sequences": [], "mask_convention": "hf"}, "field mask_convention must be a JSON object, not str"),
+    ],
+)
+def test_view_of_a_malformed_maskcli_document_names_the_field(tmp_path, document, message):
+    import json
+
+    from typer.testing import CliRunner
+
+    from maskcli.cli import app
+
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(document))
+    result = CliRunner().invoke(app, ["view", str(path)])
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [f"Error: {path}: {message}"]
+
+
+def test_view_and_diff_read_a_multi_batch_json_lines_export(tmp_path):
+    """`show -f FILE --batch-size 1 -o out.json` writes one document per batch; view draws every row."""
+    from typer.testing import CliRunner
+
+    from maskcli.cli import app
+
+    out = tmp_path / "multi.json"
+    runner = CliRunner()
+    made = runner.invoke(app, ["show", "-f", "samples/texts.jsonl", "--batch-size", "1", "--pad-token", "eos", "-o", str(out)])
+    assert made.exit_code == 0, made.output
+    batches = len(out.read_text().splitlines())
+    assert batches > 1
+    viewed = runner.invoke(app, ["view", str(out), "--name", "combined"], env={"COLUMNS": "200", "NO_COLOR": "1"})
+    assert viewed.exit_code == 0, viewed.output
+    assert [f"combined · sequence {i}" in viewed.output for i in range(batches)] == [True] * batches
+    same = runner.invoke(app, ["diff", str(out), str(out)])
+    assert same.exit_code == 0, same.output

@@ -115,22 +115,46 @@ def load_npz(path: str, convention: str | None, default: str | None = None) -> M
     return MaskFile(path, name, masks, list(np.atleast_2d(am)) if am is not None else None)
 
 
+_MISSING = object()
+
+
+def _typed(path: str, container: dict, key: str, kind: type, fallback: object = _MISSING, where: str = "") -> object:
+    """``container[key]`` when it is a ``kind``; a missing key gives ``fallback`` (required without one)."""
+    if not isinstance(container, dict):
+        raise InputError(f"{path}: {where or 'the document'} must be an object, not {type(container).__name__}")
+    value = container.get(key, fallback)
+    if value is _MISSING:
+        raise InputError(f"{path}: field {where}{key} is missing")
+    if not isinstance(value, kind):
+        raise InputError(f"{path}: field {where}{key} must be a JSON {'list' if kind is list else 'object'}, not {type(value).__name__}")
+    return value
+
+
 def load_json(path: str, convention: str | None, default: str | None = None) -> MaskFile:
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        text = Path(path).read_text(encoding="utf-8")
+        lines = [line for line in text.splitlines() if line.strip()]
+        documents = [json.loads(line) for line in lines] if len(lines) > 1 else [json.loads(text)]
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise InputError(f"{path}: not a JSON file ({exc})") from None
+    data = documents[0]
     if isinstance(data, dict) and "sequences" in data:
-        stated = (data.get("mask_convention") or {}).get("name", "hf")
+        stated = _typed(path, data, "mask_convention", dict, {}).get("name", "hf")
         name = _pick(path, stated, convention, default)
-        sequences = data["sequences"]
+        sequences = [seq for document in documents for seq in _typed(path, document, "sequences", list)]  # JSON Lines: every batch
+        for i, seq in enumerate(sequences):
+            if not isinstance(seq, dict):
+                raise InputError(f"{path}: sequences[{i}] must be an object, not {type(seq).__name__}")
+            _typed(path, seq, "attention_mask", list, where=f"sequences[{i}].")
+            _typed(path, seq, "masks", dict, {}, where=f"sequences[{i}].")
+            _typed(path, seq, "query_rows", dict, {}, where=f"sequences[{i}].")
         if not sequences or "masks" not in sequences[0]:
             raise InputError(f"{path}: the document has no mask matrices (written with --no-matrices?)")
         lengths = [len(seq["attention_mask"]) for seq in sequences]
         masks = {
             key: _decode(path, key, [seq["masks"][key] for seq in sequences], name, lengths)
             for key in sequences[0]["masks"]
-            if all(key in seq["masks"] for seq in sequences)
+            if all(key in seq.get("masks", {}) for seq in sequences)
         }
         rows = {
             key: [np.asarray(seq["query_rows"][key]) for seq in sequences]
