@@ -304,3 +304,26 @@ def test_view_and_diff_read_a_multi_batch_json_lines_export(tmp_path):
     assert [f"combined · sequence {i}" in viewed.output for i in range(batches)] == [True] * batches
     same = runner.invoke(app, ["diff", str(out), str(out)])
     assert same.exit_code == 0, same.output
+
+
+def test_view_refuses_a_huge_npz_by_its_header_under_a_memory_limit(tmp_path):
+    """A 32 kB .npz declaring a 40000 x 40000 mask: refused from the member header, within 2 GB of address space."""
+    import os
+    import subprocess
+    import sys
+    import zipfile
+
+    import numpy.lib.format as npformat
+
+    path = tmp_path / "big.npz"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("mask.npy", "w", force_zip64=True) as stream:
+            npformat.write_array_header_1_0(stream, {"descr": "|b1", "fortran_order": False, "shape": (40000, 40000)})
+            stream.write(b"\0" * (1 << 20))
+    env = {**os.environ, "PYTHONPATH": os.getcwd()}
+    done = subprocess.run(["bash", "-c", f'ulimit -v 2000000; exec "{sys.executable}" -m maskcli view "{path}"'],
+                          capture_output=True, text=True, env=env)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f"Error: {path}: its arrays hold 1,600,000,000 cells, more than the 67,108,864 maskcli reads; "
+        "cut the mask to the tokens you need (e.g. mask[100:160, 100:160]) before viewing it"]

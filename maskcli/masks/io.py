@@ -26,6 +26,7 @@ from maskcli.errors import InputError
 from maskcli.masks.flash import FlashForm, mask_from_flash
 
 NON_MASK_KEYS = ("input_ids", "attention_mask", "convention")
+MAX_CELLS = 2**26  # cells of all arrays read from one file (a 8192 x 8192 mask); checked on the headers first
 DEFAULT_IMPORT_CONVENTION = "sdpa"
 
 
@@ -91,8 +92,25 @@ def _depth(value: object) -> int:
     return depth
 
 
+def header_shape(stream) -> tuple[int, ...]:
+    """The shape an ``.npy`` stream declares, read from its header alone (nothing is loaded)."""
+    version = np.lib.format.read_magic(stream)
+    read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+    return read(stream)[0]
+
+
+def check_cells(path: str, shapes: list[tuple[int, ...]]) -> None:
+    """Refuse, before loading, a file whose arrays hold more than :data:`MAX_CELLS` cells."""
+    cells = sum(int(np.prod(shape, dtype=object)) for shape in shapes)
+    if cells > MAX_CELLS:
+        raise InputError(f"{path}: its arrays hold {cells:,} cells, more than the {MAX_CELLS:,} maskcli reads; "
+                         "cut the mask to the tokens you need (e.g. mask[100:160, 100:160]) before viewing it")
+
+
 def load_npy(path: str, convention: str | None, default: str | None = None) -> MaskFile:
     try:
+        with open(path, "rb") as stream:
+            check_cells(path, [header_shape(stream)])
         array = np.load(path, allow_pickle=False)
     except (OSError, ValueError) as exc:
         raise InputError(f"{path}: not a NumPy .npy file ({exc})") from None
@@ -102,6 +120,13 @@ def load_npy(path: str, convention: str | None, default: str | None = None) -> M
 
 def load_npz(path: str, convention: str | None, default: str | None = None) -> MaskFile:
     try:
+        with zipfile.ZipFile(path) as archive:
+            shapes = []
+            for member in archive.namelist():
+                if member.endswith(".npy"):
+                    with archive.open(member) as stream:
+                        shapes.append(header_shape(stream))
+        check_cells(path, shapes)
         with np.load(path, allow_pickle=False) as data:
             arrays = {key: data[key] for key in data.files}
     except (OSError, ValueError, zipfile.BadZipFile) as exc:
