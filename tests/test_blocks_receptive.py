@@ -117,3 +117,41 @@ def test_logsparse_reaches_everything_in_log_layers():
 def test_reach_refuses_huge_dense_products():
     with pytest.raises(InputError, match="--range"):
         reach(np.zeros((3000, 3000), dtype=bool), 2)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(1, 6), st.integers(1, 40), st.integers(0, 2**31))
+def test_reach_after_any_layer_count_is_the_matrix_power(n, layers, seed):
+    """The cycle read-off (saturation or a periodic reach without the diagonal) equals the plain power."""
+    from maskcli.masks.receptive import reach_series
+
+    mask = np.random.default_rng(seed).random((n, n)) < 0.4
+    expected = mask.astype(int)
+    for _ in range(layers - 1):
+        expected = ((expected @ mask.astype(int)) > 0).astype(int)
+    series = reach_series(mask, 3)
+    assert np.array_equal(reach_series(mask, layers).after(layers), expected > 0)
+    assert len(series.powers) <= 3
+
+
+def test_layers_saturate_so_a_billion_layers_return_at_once():
+    from typer.testing import CliRunner
+
+    from maskcli.cli import app
+
+    result = CliRunner().invoke(app, ["show", "a b c d e f", "--mask", "window:2", "--layers", "1000000000"])
+    assert result.exit_code == 0, result.output
+    assert "window:2 · layer 5: farthest |q-k| reached 5" in result.output
+    assert "window:2 · layer 6" not in result.output
+    assert "window:2: layer 6 repeats layer 5" in result.output
+
+
+def test_block_headline_wraps_instead_of_losing_the_sparsity():
+    from typer.testing import CliRunner
+
+    from maskcli.cli import app
+
+    text = " ".join(["a"] * 64)
+    result = CliRunner().invoke(app, ["show", text, "--block-size", "8"], env={"COLUMNS": "60", "NO_COLOR": "1"})
+    assert result.exit_code == 0, result.output
+    assert "sparsity" in result.output and "density" in result.output

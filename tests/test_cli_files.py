@@ -245,3 +245,85 @@ def test_missing_pyarrow_names_the_package(cli, monkeypatch):
     result = cli("show", "-f", SAMPLES / "texts.parquet", "--pad-token", "eos")
     assert result.exit_code == 2
     assert "pip install 'maskcli[parquet]'" in result.stderr and "pyarrow" in result.stderr
+
+
+def test_view_legend_names_only_the_glyphs_drawn(tmp_path):
+    """A plain causal .npy has no padding and no empty row: the legend says attend and blocked only."""
+    import numpy as np
+    from typer.testing import CliRunner
+
+    from maskcli.cli import app
+
+    np.save(tmp_path / "c.npy", np.tril(np.ones((3, 3), dtype=bool)))
+    result = CliRunner().invoke(app, ["view", str(tmp_path / "c.npy")], env={"COLUMNS": "100", "NO_COLOR": "1"})
+    assert result.exit_code == 0, result.output
+    assert "■ attend  · blocked by causality\n" in result.output
+    assert "blocked by padding" not in result.output and "pad query" not in result.output and "NaN" not in result.output
+    help_text = CliRunner().invoke(app, ["view", "--help"], env={"COLUMNS": "100"}).output
+    assert "Convention of A" not in help_text and "raw matrices" in help_text
+
+
+@pytest.mark.parametrize(
+    "document, message",
+    [
+        ({"sequences": 5}, "field sequences must be a JSON list, not int"),
+        ({"sequences": [{"masks": {"causal": [[1]]}}]}, "field sequences[0].attention_mask is missing"),
+        ({"sequences": [5]}, "sequences[0] must be an object, not int"),
+        ({"sequences": [{"attention_mask": [1], "masks": 3}]}, "field sequences[0].masks must be a JSON object, not int"),
+        ({"sequences": [], "mask_convention": "hf"}, "field mask_convention must be a JSON object, not str"),
+    ],
+)
+def test_view_of_a_malformed_maskcli_document_names_the_field(tmp_path, document, message):
+    import json
+
+    from typer.testing import CliRunner
+
+    from maskcli.cli import app
+
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(document))
+    result = CliRunner().invoke(app, ["view", str(path)])
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [f"Error: {path}: {message}"]
+
+
+def test_view_and_diff_read_a_multi_batch_json_lines_export(tmp_path):
+    """`show -f FILE --batch-size 1 -o out.json` writes one document per batch; view draws every row."""
+    from typer.testing import CliRunner
+
+    from maskcli.cli import app
+
+    out = tmp_path / "multi.json"
+    runner = CliRunner()
+    made = runner.invoke(app, ["show", "-f", "samples/texts.jsonl", "--batch-size", "1", "--pad-token", "eos", "-o", str(out)])
+    assert made.exit_code == 0, made.output
+    batches = len(out.read_text().splitlines())
+    assert batches > 1
+    viewed = runner.invoke(app, ["view", str(out), "--name", "combined"], env={"COLUMNS": "200", "NO_COLOR": "1"})
+    assert viewed.exit_code == 0, viewed.output
+    assert [f"combined · sequence {i}" in viewed.output for i in range(batches)] == [True] * batches
+    same = runner.invoke(app, ["diff", str(out), str(out)])
+    assert same.exit_code == 0, same.output
+
+
+def test_view_refuses_a_huge_npz_by_its_header_under_a_memory_limit(tmp_path):
+    """A 32 kB .npz declaring a 40000 x 40000 mask: refused from the member header, within 2 GB of address space."""
+    import os
+    import subprocess
+    import sys
+    import zipfile
+
+    import numpy.lib.format as npformat
+
+    path = tmp_path / "big.npz"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("mask.npy", "w", force_zip64=True) as stream:
+            npformat.write_array_header_1_0(stream, {"descr": "|b1", "fortran_order": False, "shape": (40000, 40000)})
+            stream.write(b"\0" * (1 << 20))
+    env = {**os.environ, "PYTHONPATH": os.getcwd()}
+    done = subprocess.run(["bash", "-c", f'ulimit -v 2000000; exec "{sys.executable}" -m maskcli view "{path}"'],
+                          capture_output=True, text=True, env=env)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f"Error: {path}: its arrays hold 1,600,000,000 cells, more than the 67,108,864 maskcli reads; "
+        "cut the mask to the tokens you need (e.g. mask[100:160, 100:160]) before viewing it"]

@@ -167,3 +167,16 @@ def test_help_has_examples(cli):
     result = cli("show", "--help")
     assert result.exit_code == 0
     assert "Examples:" in result.stdout and 'maskcli show "The cat sat"' in result.stdout
+
+
+def test_range_wider_than_the_terminal_names_the_keys_it_draws():
+    """--range 100:160 at 100 columns draws keys 100-146; the note says so instead of 100:160."""
+    from typer.testing import CliRunner
+
+    from maskcli.cli import app
+
+    text = " ".join(["a"] * 200)
+    result = CliRunner().invoke(app, ["show", text, "--range", "100:160"], env={"COLUMNS": "100", "NO_COLOR": "1"})
+    assert result.exit_code == 0, result.output
+    assert "showing tokens 100:147 of 200; zoom with --range A:B or fit more with --compact" in result.output
+    assert all(len(line) <= 100 for line in result.output.splitlines())

@@ -7,7 +7,12 @@ from typing import Annotated, Optional
 import typer
 
 from maskcli.cli.common import handles_input_errors, stdout_console
-from maskcli.cli.diff import ConventionOpt
+from maskcli.cli.mask_options import Convention
+
+ConventionOpt = Annotated[
+    Optional[Convention],
+    typer.Option("--convention", "-c", help="Convention of the file's raw matrices (maskcli exports state theirs) [default: sdpa]."),
+]
 
 VIEW_HELP = """Draw the masks of a .npy / .npz / JSON file with maskcli's grids.
 
@@ -34,20 +39,25 @@ def view(
 
     from maskcli.errors import InputError
     from maskcli.masks.io import load_mask_file
-    from maskcli.render.grids import GridStyle, grid_lines, legend
+    from maskcli.render.grids import GridStyle, grid_lines, legend, present_glyphs
 
     loaded = load_mask_file(path, convention.value if convention else None)
     if name is not None and name not in loaded.masks:
         raise InputError(f"{path}: no mask named {name!r} (it has {', '.join(loaded.masks)})")
     console = stdout_console()
     style = GridStyle(ascii=ascii_only or not (console.encoding or "").lower().startswith("utf"))
-    console.print(Text(f"{path} read as {loaded.convention}; " + legend(style), style="bright_black"))
+    def padding_of(i: int, keys: int) -> np.ndarray:
+        return loaded.attention_mask[i] if loaded.attention_mask is not None else np.ones(keys, dtype=int)
+
+    present = {glyph for key, matrices in loaded.masks.items() if name is None or key == name
+               for i, mask in enumerate(matrices) for glyph in present_glyphs(mask, padding_of(i, mask.shape[-1]))}
+    console.print(Text(f"{path} read as {loaded.convention}; " + legend(style, present), style="bright_black"))
     for key, matrices in loaded.masks.items():
         if name is not None and key != name:
             continue
         for i, mask in enumerate(matrices):
             keys = mask.shape[-1]
-            am = loaded.attention_mask[i] if loaded.attention_mask is not None else np.ones(keys, dtype=int)
+            am = padding_of(i, keys)
             rows = loaded.query_rows.get(key, [None] * len(matrices))[i]
             if rows is None:
                 rows = np.arange(len(mask)) + (keys - len(mask))  # a non-square mask: bottom-right aligned queries

@@ -26,6 +26,7 @@ from maskcli.errors import InputError
 from maskcli.masks.flash import FlashForm, mask_from_flash
 
 NON_MASK_KEYS = ("input_ids", "attention_mask", "convention")
+MAX_CELLS = 2**26  # cells of all arrays read from one file (a 8192 x 8192 mask); checked on the headers first
 DEFAULT_IMPORT_CONVENTION = "sdpa"
 
 
@@ -91,8 +92,25 @@ def _depth(value: object) -> int:
     return depth
 
 
+def header_shape(stream) -> tuple[int, ...]:
+    """The shape an ``.npy`` stream declares, read from its header alone (nothing is loaded)."""
+    version = np.lib.format.read_magic(stream)
+    read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+    return read(stream)[0]
+
+
+def check_cells(path: str, shapes: list[tuple[int, ...]]) -> None:
+    """Refuse, before loading, a file whose arrays hold more than :data:`MAX_CELLS` cells."""
+    cells = sum(int(np.prod(shape, dtype=object)) for shape in shapes)
+    if cells > MAX_CELLS:
+        raise InputError(f"{path}: its arrays hold {cells:,} cells, more than the {MAX_CELLS:,} maskcli reads; "
+                         "cut the mask to the tokens you need (e.g. mask[100:160, 100:160]) before viewing it")
+
+
 def load_npy(path: str, convention: str | None, default: str | None = None) -> MaskFile:
     try:
+        with open(path, "rb") as stream:
+            check_cells(path, [header_shape(stream)])
         array = np.load(path, allow_pickle=False)
     except (OSError, ValueError) as exc:
         raise InputError(f"{path}: not a NumPy .npy file ({exc})") from None
@@ -102,6 +120,13 @@ def load_npy(path: str, convention: str | None, default: str | None = None) -> M
 
 def load_npz(path: str, convention: str | None, default: str | None = None) -> MaskFile:
     try:
+        with zipfile.ZipFile(path) as archive:
+            shapes = []
+            for member in archive.namelist():
+                if member.endswith(".npy"):
+                    with archive.open(member) as stream:
+                        shapes.append(header_shape(stream))
+        check_cells(path, shapes)
         with np.load(path, allow_pickle=False) as data:
             arrays = {key: data[key] for key in data.files}
     except (OSError, ValueError, zipfile.BadZipFile) as exc:
@@ -115,22 +140,46 @@ def load_npz(path: str, convention: str | None, default: str | None = None) -> M
     return MaskFile(path, name, masks, list(np.atleast_2d(am)) if am is not None else None)
 
 
+_MISSING = object()
+
+
+def _typed(path: str, container: dict, key: str, kind: type, fallback: object = _MISSING, where: str = "") -> object:
+    """``container[key]`` when it is a ``kind``; a missing key gives ``fallback`` (required without one)."""
+    if not isinstance(container, dict):
+        raise InputError(f"{path}: {where or 'the document'} must be an object, not {type(container).__name__}")
+    value = container.get(key, fallback)
+    if value is _MISSING:
+        raise InputError(f"{path}: field {where}{key} is missing")
+    if not isinstance(value, kind):
+        raise InputError(f"{path}: field {where}{key} must be a JSON {'list' if kind is list else 'object'}, not {type(value).__name__}")
+    return value
+
+
 def load_json(path: str, convention: str | None, default: str | None = None) -> MaskFile:
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        text = Path(path).read_text(encoding="utf-8")
+        lines = [line for line in text.splitlines() if line.strip()]
+        documents = [json.loads(line) for line in lines] if len(lines) > 1 else [json.loads(text)]
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise InputError(f"{path}: not a JSON file ({exc})") from None
+    data = documents[0]
     if isinstance(data, dict) and "sequences" in data:
-        stated = (data.get("mask_convention") or {}).get("name", "hf")
+        stated = _typed(path, data, "mask_convention", dict, {}).get("name", "hf")
         name = _pick(path, stated, convention, default)
-        sequences = data["sequences"]
+        sequences = [seq for document in documents for seq in _typed(path, document, "sequences", list)]  # JSON Lines: every batch
+        for i, seq in enumerate(sequences):
+            if not isinstance(seq, dict):
+                raise InputError(f"{path}: sequences[{i}] must be an object, not {type(seq).__name__}")
+            _typed(path, seq, "attention_mask", list, where=f"sequences[{i}].")
+            _typed(path, seq, "masks", dict, {}, where=f"sequences[{i}].")
+            _typed(path, seq, "query_rows", dict, {}, where=f"sequences[{i}].")
         if not sequences or "masks" not in sequences[0]:
             raise InputError(f"{path}: the document has no mask matrices (written with --no-matrices?)")
         lengths = [len(seq["attention_mask"]) for seq in sequences]
         masks = {
             key: _decode(path, key, [seq["masks"][key] for seq in sequences], name, lengths)
             for key in sequences[0]["masks"]
-            if all(key in seq["masks"] for seq in sequences)
+            if all(key in seq.get("masks", {}) for seq in sequences)
         }
         rows = {
             key: [np.asarray(seq["query_rows"][key]) for seq in sequences]

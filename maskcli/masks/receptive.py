@@ -16,6 +16,11 @@ Worked example, causal sliding window W = 2 (self and one key back), N = 5::
 
 ``distance`` is the farthest ``|q - k|`` any query reaches: W - 1 more per layer for a window,
 doubling-ish for LogSparse and dilated patterns.
+
+The powers of one L x L boolean matrix repeat sooner or later (with the diagonal set they stop
+growing after at most L - 1 layers), so any layer count is cheap: products stop at the first
+power seen before, and the reach after K layers is read off the cycle. In the example above,
+layer 5 equals layer 4 (the reach saturates), so ``--layers 1000000000`` costs 5 products.
 """
 
 from __future__ import annotations
@@ -36,14 +41,36 @@ class LayerReach:
     coverage: float  # share of (q, k) cells reached
 
 
+@dataclass(frozen=True)
+class ReachSeries:
+    """``powers[i]`` is the reach after ``i + 1`` layers; layer ``len(powers) + 1`` equals layer
+    ``repeats + 1`` (``repeats`` is ``None`` when all requested layers were computed)."""
+
+    powers: list[np.ndarray]
+    repeats: int | None
+
+    def after(self, layers: int) -> np.ndarray:
+        """The reach after ``layers`` layers, read off the cycle once the powers repeat."""
+        if layers <= len(self.powers) or self.repeats is None:
+            return self.powers[min(layers, len(self.powers)) - 1]
+        period = len(self.powers) - self.repeats
+        return self.powers[self.repeats + (layers - 1 - self.repeats) % period]
+
+
 def check_layers(layers: int) -> None:
-    """1 to :data:`MAX_TOKENS` layers: a reach over L <= MAX_TOKENS tokens is closed after L - 1."""
-    if not 1 <= layers <= MAX_TOKENS:
-        raise InputError(f"--layers must be between 1 and {MAX_TOKENS}, not {layers}")
+    """Any positive number of layers: the powers repeat, so large counts cost no more."""
+    if layers < 1:
+        raise InputError(f"--layers must be a positive integer, not {layers}")
 
 
 def reach(mask: np.ndarray, layers: int) -> list[np.ndarray]:
-    """``[mask^1, ..., mask^layers]`` as boolean matrices (boolean semiring products)."""
+    """``[mask^1, ..., mask^n]`` as boolean matrices (boolean semiring products), ``n = layers``
+    or fewer when a power repeats an earlier one (see :func:`reach_series`)."""
+    return reach_series(mask, layers).powers
+
+
+def reach_series(mask: np.ndarray, layers: int) -> ReachSeries:
+    """The powers up to ``layers`` or to the first repetition, whichever comes first."""
     mask = np.asarray(mask, dtype=bool)
     check_layers(layers)
     if mask.shape[0] != mask.shape[-1]:
@@ -56,9 +83,14 @@ def reach(mask: np.ndarray, layers: int) -> list[np.ndarray]:
         )
     step = mask.astype(np.float32)
     powers = [mask]
-    for _ in range(layers - 1):
-        powers.append((powers[-1].astype(np.float32) @ step) > 0)
-    return powers
+    seen = {np.packbits(mask).tobytes(): 0}
+    while len(powers) < layers:
+        power = (powers[-1].astype(np.float32) @ step) > 0
+        earlier = seen.setdefault(np.packbits(power).tobytes(), len(powers))
+        if earlier != len(powers):
+            return ReachSeries(powers, earlier)
+        powers.append(power)
+    return ReachSeries(powers, None)
 
 
 def distance(mask: np.ndarray) -> int:

@@ -127,12 +127,10 @@ def row_notes(seq: Row, facts: RowFacts, tok_has_no_pad: bool) -> list[Text]:
 
 def fit_window(length: int, width: int, view: View, style: GridStyle) -> tuple[int, int]:
     """The token window to draw: ``--range`` when given, else as many tokens as the width allows."""
-    if view.token_range is not None:
-        return token_window(length, view.token_range)
-    stop = length
-    while stop > 1 and grid_width(0, stop, style) > width:
+    start, stop = token_window(length, view.token_range) if view.token_range is not None else (0, length)
+    while stop > start + 1 and grid_width(start, stop, style) > width:  # draw, and name, only what fits
         stop -= 1
-    return 0, stop
+    return start, stop
 
 
 def render_sequence(

@@ -110,6 +110,7 @@ def render_rows_blocks(
             window = token_window(panel.length, token_range)
             if window[1] - window[0] > block_size:
                 lines = block_lines(panel.title, panel_blocks(panel, window, block_size), console.width, plain, window[0])
+                console.print(lines.pop(0))  # the headline wraps (its sparsity must survive a pipe); the tiles are cropped
             else:
                 style = GridStyle(compact=compact, ascii=plain)
                 lines = grid_lines(panel.title, panel.window(*window), panel.valid[window[0]:window[1]], window, style,

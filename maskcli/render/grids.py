@@ -138,13 +138,26 @@ def state_grid_lines(
     return lines
 
 
-def legend(style: GridStyle) -> str:
+def legend(style: GridStyle, present: set[str] | None = None) -> str:
+    """The glyphs' meanings; ``present`` (cell states ATTEND/CAUSAL/PAD and row markers P/!) keeps
+    only those drawn, e.g. ``legend(style, {ATTEND, ROW_EMPTY})`` -> ``■ attend  ! sees no key (NaN)``."""
     attend, causal, pad = style.glyphs
-    return (
-        "rows = queries, columns = keys\n"
-        f"{attend} attend  {causal} blocked by causality  {pad} blocked by padding  "
-        f"{ROW_PAD} pad query  {ROW_EMPTY} sees no key (NaN)"
-    )
+    entries = [(ATTEND, f"{attend} attend"), (CAUSAL, f"{causal} blocked by causality"), (PAD, f"{pad} blocked by padding"),
+               (ROW_PAD, f"{ROW_PAD} pad query"), (ROW_EMPTY, f"{ROW_EMPTY} sees no key (NaN)")]
+    return "rows = queries, columns = keys\n" + "  ".join(text for key, text in entries if present is None or key in present)
+
+
+def present_glyphs(mask: np.ndarray, attention_mask: np.ndarray) -> set:
+    """What :func:`grid_lines` draws for a square-or-not ``mask`` over keys with ``attention_mask``:
+    its cell states, ``P`` when a query is padding, ``!`` when a query sees no key."""
+    mask = np.asarray(mask, dtype=bool)
+    am = np.asarray(attention_mask).astype(bool)
+    found = set(np.unique(cell_states(mask, am)).tolist())
+    if not mask.any(axis=-1).all():
+        found.add(ROW_EMPTY)
+    if len(mask) == len(am) and not am.all():
+        found.add(ROW_PAD)
+    return found
 
 
 def side_by_side(grids: list[list[Text]], gap: int = 3) -> list[Text]:

@@ -11,7 +11,7 @@ import numpy as np
 from rich.text import Text
 
 from maskcli.show.request import MaskRequest, build_row, native_forms
-from maskcli.masks.receptive import layer_table, reach
+from maskcli.masks.receptive import layer_table, reach_series
 from maskcli.data.records import Row
 from maskcli.render.grids import GridStyle, grid_lines, state_grid_lines
 
@@ -32,10 +32,14 @@ def requested_grids(
     for item in built.masks:
         grids.append(grid_lines(titles[item.spec.text], item.mask, seq.attention_mask, window, style, rows=item.rows))
         if layers:
-            powers = reach(item.mask, layers)
-            grids.append(grid_lines(f"{item.spec.text} after {layers} layers", powers[-1], seq.attention_mask, window, style))
+            series = reach_series(item.mask, layers)
+            grids.append(grid_lines(f"{item.spec.text} after {layers} layers", series.after(layers), seq.attention_mask,
+                                    window, style))
             notes += [Text(f"{item.spec.text} · layer {r.layer}: farthest |q-k| reached {r.distance}, "
-                           f"{r.coverage:.0%} of cells reachable", style="bright_black") for r in layer_table(powers)]
+                           f"{r.coverage:.0%} of cells reachable", style="bright_black") for r in layer_table(series.powers)]
+            if series.repeats is not None:
+                notes.append(Text(f"{item.spec.text}: layer {len(series.powers) + 1} repeats layer {series.repeats + 1}; "
+                                  "later layers follow that cycle (a saturated reach stays as it is)", style="bright_black"))
     for item in built.masks:
         reading = f"{item.spec.kind.reading} ({item.spec.kind.reference})"
         if item.spec.packed and built.context.packing is not None:
