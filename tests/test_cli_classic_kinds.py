@@ -141,6 +141,8 @@ def test_swin_region_ids_printed():
     assert "0 0 1 2\n  0 0 1 2\n  3 3 4 5\n  6 6 7 8" in result.stdout
     assert cells(result.stdout, "window 1") == ["1010", "0101", "1010", "0101"]
     assert "(0,2)" in result.stdout and "-100" in result.stdout
+    assert "attend  · another window\n" in result.stdout  # no causality, no padding in Swin
+    assert "causality" not in result.stdout and "padding" not in result.stdout
     doc = json.loads(run("swin", "--image", "4", "4", "--window", "2", "--shift", "1", "--json").stdout)
     assert doc["region_ids"] == [[0, 0, 1, 2], [0, 0, 1, 2], [3, 3, 4, 5], [6, 6, 7, 8]]
     refused = run("show", "a b", "--mask", "swin:image=4")

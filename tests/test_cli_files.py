@@ -257,7 +257,7 @@ def test_view_legend_names_only_the_glyphs_drawn(tmp_path):
     np.save(tmp_path / "c.npy", np.tril(np.ones((3, 3), dtype=bool)))
     result = CliRunner().invoke(app, ["view", str(tmp_path / "c.npy")], env={"COLUMNS": "100", "NO_COLOR": "1"})
     assert result.exit_code == 0, result.output
-    assert "■ attend  · blocked by causality\n" in result.output
+    assert "■ attend  · blocked\n" in result.output  # a raw file does not say why
     assert "blocked by padding" not in result.output and "pad query" not in result.output and "NaN" not in result.output
     help_text = CliRunner().invoke(app, ["view", "--help"], env={"COLUMNS": "100"}).output
     assert "Convention of A" not in help_text and "raw matrices" in help_text

@@ -51,7 +51,7 @@ def view(
 
     present = {glyph for key, matrices in loaded.masks.items() if name is None or key == name
                for i, mask in enumerate(matrices) for glyph in present_glyphs(mask, padding_of(i, mask.shape[-1]))}
-    console.print(Text(f"{path} read as {loaded.convention}; " + legend(style, present), style="bright_black"))
+    console.print(Text(f"{path} read as {loaded.convention}; " + legend(style, present, blocked="blocked"), style="bright_black"))
     for key, matrices in loaded.masks.items():
         if name is not None and key != name:
             continue

@@ -138,11 +138,12 @@ def state_grid_lines(
     return lines
 
 
-def legend(style: GridStyle, present: set[str] | None = None) -> str:
+def legend(style: GridStyle, present: set[str] | None = None, blocked: str = "blocked by causality") -> str:
     """The glyphs' meanings; ``present`` (cell states ATTEND/CAUSAL/PAD and row markers P/!) keeps
-    only those drawn, e.g. ``legend(style, {ATTEND, ROW_EMPTY})`` -> ``■ attend  ! sees no key (NaN)``."""
+    only those drawn, e.g. ``legend(style, {ATTEND, ROW_EMPTY})`` -> ``■ attend  ! sees no key (NaN)``;
+    ``blocked`` says why a CAUSAL cell is blocked where that is not causality (Swin: "another window")."""
     attend, causal, pad = style.glyphs
-    entries = [(ATTEND, f"{attend} attend"), (CAUSAL, f"{causal} blocked by causality"), (PAD, f"{pad} blocked by padding"),
+    entries = [(ATTEND, f"{attend} attend"), (CAUSAL, f"{causal} {blocked}"), (PAD, f"{pad} blocked by padding"),
                (ROW_PAD, f"{ROW_PAD} pad query"), (ROW_EMPTY, f"{ROW_EMPTY} sees no key (NaN)")]
     return "rows = queries, columns = keys\n" + "  ".join(text for key, text in entries if present is None or key in present)
 

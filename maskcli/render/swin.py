@@ -10,12 +10,12 @@ def render_swin(console: Any, shown: Any, windows: int) -> None:
 
     from maskcli.masks.classic.swin import CONVENTION, REFERENCE
     from maskcli.render.batch import ascii_only
-    from maskcli.render.grids import GridStyle, grid_lines, legend
+    from maskcli.render.grids import ATTEND, CAUSAL, GridStyle, grid_lines, legend
 
     style = GridStyle(ascii=ascii_only(console))
     console.print(Text("swin", style="bold") + Text(f" · {shown.summary}"))
     console.print(Text(f"reference: {REFERENCE}\nconvention: {CONVENTION}", style="bright_black"))
-    console.print(Text(legend(style), style="bright_black"))
+    console.print(Text(legend(style, {ATTEND, CAUSAL}, blocked="another window"), style="bright_black"))
     console.print(Text("region ids after the shift:", style="bright_black"))
     for row in shown.region_ids:
         console.print(Text("  " + " ".join(str(v) for v in row), style="bright_black"))
