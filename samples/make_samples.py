@@ -68,6 +68,17 @@ def packed():
     write_jsonl("packed.jsonl", rows)
 
 
+def flattened():
+    """One row as transformers' DataCollatorWithFlattening returns it: position_ids restart, the first
+    label of each document is -100, and no attention_mask (transformers keeps documents apart)."""
+    from transformers import DataCollatorWithFlattening
+
+    tok = load_tokenizer("gpt2")
+    docs = [tok.backend.encode(text).ids[:5] + [tok.eos_token_id] for text in TEXTS[:3]]
+    batch = DataCollatorWithFlattening(return_tensors="np")([{"input_ids": doc} for doc in docs])
+    write_jsonl("flattened.jsonl", [{key: batch[key][0].tolist() for key in ("input_ids", "labels", "position_ids")}])
+
+
 def torchtune():
     tok = load_tokenizer("gpt2")
     eos = tok.eos_token_id
@@ -97,6 +108,7 @@ def chat_tokenizer():
 if __name__ == "__main__":
     pretokenized()
     packed()
+    flattened()
     torchtune()
     tables()
     chat_tokenizer()

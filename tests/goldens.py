@@ -111,6 +111,8 @@ SHOW = [
     Case("show-prompt-completion", "show -f samples/prompt_completion.jsonl -t samples/tiny-chat-tokenizer --pad-token eos --json --no-matrices"),
     Case("show-torchtune", "show -f samples/torchtune.jsonl"),
     Case("show-packed-json", "show -f samples/packed.jsonl --json"),
+    Case("show-flattened", "show -f samples/flattened.jsonl"),
+    Case("show-flattened-json", "show -f samples/flattened.jsonl --json --no-matrices"),
     Case("show-packed-npz", "show -f samples/packed.jsonl -o {out}/packed.npz"),
     Case("show-pretokenized-npz", "show -f samples/pretokenized.jsonl --pad-token eos -o {out}/pre.npz"),
     Case("show-prompts-txt", "show -f samples/prompts.txt --pad-token eos --padding-side left --compact"),

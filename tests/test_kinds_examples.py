@@ -122,7 +122,8 @@ def test_lints():
     assert codes == ["segment-ids"]
     codes = [lint.code for lint in row_lints(np.ones(4, int), np.array([0, 1, 0, 1]))]
     assert codes == ["packing-ignored"]
-    assert row_lints(np.ones(4, int), np.array([0, 1, 0, 1]), given_attention_mask=False) == []
+    assert [lint.code for lint in row_lints(np.ones(4, int), np.array([0, 1, 0, 1]), given_attention_mask=False)] == [
+        "packed-needs-no-cache"]
     ctx = RowContext(np.array([0, 1, 1, 1, 1, 1]))
     assert [lint.code for lint in mask_lints(parse_spec("window:6"), np.array([], int), RowContext(np.ones(6)))] == ["window-no-effect"]
     assert "chunk-shifted" in [lint.code for lint in mask_lints(parse_spec("chunk:2"), np.array([0]), ctx)]
@@ -193,8 +194,8 @@ def test_flash_packing_differs_lint():
 
     ones = np.ones(6, dtype=int)
     agree = row_lints(ones, np.array([0, 1, 2, 0, 1, 0]), given_attention_mask=False)
-    assert [lint.code for lint in agree] == []  # mask-semantics' example: both read [0, 3, 5, 6]
+    assert [lint.code for lint in agree] == ["packed-needs-no-cache"]  # mask-semantics' example: both read [0, 3, 5, 6]
     # a document that does not start at 0 (a packed row cut mid-document): flash misses the first start
     differ = row_lints(ones, np.array([4, 5, 0, 1, 2, 3]), given_attention_mask=False)
-    assert [lint.code for lint in differ] == ["flash-packing-differs"]
+    assert [lint.code for lint in differ] == ["flash-packing-differs", "packed-needs-no-cache"]
     assert "[2, 6]" in differ[0].message and "[0, 2, 6]" in differ[0].message

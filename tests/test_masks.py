@@ -106,3 +106,22 @@ def test_a_matrix_beyond_the_budget_is_refused_with_one_line():
     assert span_empty_rows(combined.panel.mask).tolist() == []
     with pytest.raises(InputError, match="--no-matrices"):
         combined.dense("the JSON", "leave the matrices out with --no-matrices")
+
+
+@given(st.lists(st.tuples(st.integers(1, 5), st.integers(0, 3)), min_size=1, max_size=4),
+       st.sampled_from(["causal", "window:2", "window-mistral:1", "window-bi:1", "chunk:2", "prefix:2", "logsparse",
+                        "bidirectional"]),
+       st.booleans(), st.data())
+def test_every_interval_form_equals_the_dense_build(documents, text, packed, data):
+    """span_view (what grids, tiles and empty rows read) against build_mask (the predicate), also +packed."""
+    from maskcli.masks.kinds import build_mask, span_view
+
+    position_ids = np.concatenate([np.arange(start, start + n) for n, start in documents])
+    am = np.array(data.draw(st.lists(st.integers(0, 1), min_size=len(position_ids), max_size=len(position_ids))))
+    spec = parse_spec(text + ("+packed" if packed and KINDS[text.split(":")[0]].can_pack else ""))
+    ctx = RowContext(am, packing=from_position_ids(position_ids))
+    view = span_view(spec, ctx)
+    if view is not None:
+        assert np.array_equal(view.dense(), build_mask(spec, ctx))
+    if spec.packed and spec.kind.shift_invariant:
+        assert view is not None

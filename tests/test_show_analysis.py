@@ -66,3 +66,37 @@ def test_a_60k_token_row_is_shown_in_memory_linear_in_its_length(tmp_path):
         "Error: the JSON needs the 60000 x 60000 matrix of padding, more than 67,108,864 cells; "
         "leave the matrices out with --no-matrices"]
     assert refused.stdout == ""
+
+
+@given(st.lists(st.integers(1, 4), min_size=1, max_size=4))
+def test_a_packed_row_without_attention_mask_gets_what_create_causal_mask_builds(lengths):
+    """DataCollatorWithFlattening's rows: position_ids restart, no attention_mask. transformers keeps
+    each document to itself, but only when no cache is passed (then the lint's claim holds too)."""
+    torch = __import__("pytest").importorskip("torch")
+    from transformers import LlamaConfig
+    from transformers.cache_utils import DynamicCache
+    from transformers.masking_utils import create_causal_mask
+
+    from maskcli.show.analysis import analyse_row
+
+    config = LlamaConfig(hidden_size=8, num_attention_heads=2, num_key_value_heads=2, intermediate_size=16,
+                         num_hidden_layers=1, vocab_size=10)
+    config._attn_implementation = "sdpa"
+    position_ids = np.concatenate([np.arange(n) for n in lengths])
+    n = len(position_ids)
+    row = Row(Source("t.jsonl", line=1), np.full(n, 64), np.ones(n, dtype=np.int64), position_ids=position_ids,
+              pretokenized=True, given_attention_mask=False)
+    analysis = analyse_row(load_tokenizer("gpt2"), row, MaskRequest())
+
+    def reference(cache):
+        mask = create_causal_mask(config=config, inputs_embeds=torch.zeros(1, n, 8), attention_mask=None, cache=cache,
+                                  position_ids=torch.tensor(position_ids)[None], allow_is_causal_skip=False)
+        return mask[0, 0].numpy()
+
+    assert np.array_equal(analysis.mask("combined").dense(), reference(None))
+    codes = [lint.code for lint in analysis.lints]
+    if len(lengths) > 1:
+        assert codes == ["packed-needs-no-cache"]
+        assert np.array_equal(reference(DynamicCache(config=config)), np.tri(n, dtype=bool))  # across documents
+    else:
+        assert codes == []

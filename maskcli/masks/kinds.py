@@ -76,20 +76,22 @@ def _size(letter: str, what: str) -> tuple[Param, ...]:
 TRANSFORMERS = "transformers masking_utils"
 CORE_KINDS = (
     Kind("causal", (), "kv_idx <= q_idx", "decoder: each query sees itself and earlier keys",
-         f"{TRANSFORMERS} causal_mask_function", "causal", span_mask=lambda ctx, spec: _band(ctx, lambda q: q, 0)),
+         f"{TRANSFORMERS} causal_mask_function", "causal", span_mask=lambda ctx, spec: _band(ctx, lambda q: q, 0),
+         shift_invariant=True),
     Kind("bidirectional", (), "True", "encoder: every query sees every real key (padding only)",
          "transformers create_bidirectional_mask (BERT and other encoders)", "bidirectional",
          span_mask=lambda ctx, spec: _band(ctx, lambda q: q, ctx.length)),
     Kind("window", _size("W", "keys per query, self included"), "(kv_idx <= q_idx) & (kv_idx > q_idx - W)",
          "sliding window: W keys including self", f"{TRANSFORMERS} sliding_window_causal_mask_function",
-         "window:4", span_mask=lambda ctx, spec: _band(ctx, lambda q: spec.size - 1, 0)),
+         "window:4", span_mask=lambda ctx, spec: _band(ctx, lambda q: spec.size - 1, 0), shift_invariant=True),
     Kind("window-mistral", _size("W", "keys back besides self"), "(kv_idx <= q_idx) & (kv_idx >= q_idx - W)",
          "sliding window, Mistral's reading: W+1 keys including self",
          "Mistral reference triu(tril, diagonal=-W)", "window-mistral:4",
-         span_mask=lambda ctx, spec: _band(ctx, lambda q: spec.size, 0)),
+         span_mask=lambda ctx, spec: _band(ctx, lambda q: spec.size, 0), shift_invariant=True),
     Kind("window-bi", _size("W", "keys each side"), "abs(q_idx - kv_idx) <= W",
          "bidirectional sliding window: |q-kv| <= W", f"{TRANSFORMERS} sliding_window_bidirectional_mask_function "
-         "(ModernBERT style)", "window-bi:2", span_mask=lambda ctx, spec: _band(ctx, lambda q: spec.size, spec.size)),
+         "(ModernBERT style)", "window-bi:2", span_mask=lambda ctx, spec: _band(ctx, lambda q: spec.size, spec.size),
+         shift_invariant=True),
     Kind("chunk", _size("C", "tokens per chunk"),
          "(kv_idx <= q_idx) & ((kv_idx - left_pad) // C == (q_idx - left_pad) // C)",
          "chunked causal: chunks of C start at the first real token", f"{TRANSFORMERS} chunked_causal_mask_function "
@@ -174,8 +176,34 @@ def build_mask(spec: MaskSpec, ctx: RowContext) -> np.ndarray:
 
 def span_view(spec: MaskSpec, ctx: RowContext) -> SpanMask | None:
     """The row's mask as key intervals (padding included) when the kind has that form and the
-    queries are the keys (no ``+packed``, no ``--q-offset``): block views of 32k tokens then
-    never build the ``L x L`` matrix."""
-    if spec.kind.span_mask is None or spec.packed or ctx.q_offset:
+    queries are the keys (no ``--q-offset``; ``+packed`` only for kinds whose pattern depends on
+    ``k - q`` alone): block views of 32k tokens then never build the ``L x L`` matrix."""
+    if spec.kind.span_mask is None or ctx.q_offset or (spec.packed and not spec.kind.shift_invariant):
         return None
-    return SpanMask(ctx.length, spec.kind.span_mask(ctx, spec).spans, key_valid=ctx.key_is_real if spec.padded else None)
+    spans = spec.kind.span_mask(ctx, spec).spans
+    if spec.packed:
+        if ctx.packing is None:
+            return None  # build_mask names what is missing
+        spans = per_document(spans, ctx.packing.documents)
+    return SpanMask(ctx.length, spans, key_valid=ctx.key_is_real if spec.padded else None)
+
+
+def per_document(spans, documents: np.ndarray):
+    """A shift-invariant pattern inside each document: query ``q`` of a document starting at ``s``
+    and ending before ``e`` gets the pattern's intervals of ``q - s``, moved by ``s`` and cut to ``[s, e)``.
+
+    >>> causal = KINDS["causal"].span_mask(RowContext(np.ones(5)), parse_spec("causal")).spans
+    >>> SpanMask(5, per_document(causal, np.array([0, 0, 0, 1, 1]))).dense().astype(int).tolist()
+    [[1, 0, 0, 0, 0], [1, 1, 0, 0, 0], [1, 1, 1, 0, 0], [0, 0, 0, 1, 0], [0, 0, 0, 1, 1]]
+    """
+    documents = np.asarray(documents)
+    starts = np.flatnonzero(np.diff(documents, prepend=documents[:1] - 1) != 0)
+    run = np.searchsorted(starts, np.arange(len(documents)), side="right") - 1  # each token's document run
+    first, last = starts[run], np.append(starts[1:], len(documents))[run]
+
+    def inside(q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        begin, end = first[q][:, None], last[q][:, None]
+        lo, hi = spans(q - first[q])
+        return np.clip(np.asarray(lo) + begin, begin, end), np.clip(np.asarray(hi) + begin, begin, end)
+
+    return inside

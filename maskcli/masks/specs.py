@@ -140,6 +140,7 @@ class Kind:
     evaluate: Callable[..., np.ndarray] | None = None
     span_mask: Callable[[RowContext, "MaskSpec"], SpanMask] | None = None
     can_pack: bool = True
+    shift_invariant: bool = False  # spans depend only on k - q: +packed keeps the interval form (per document)
     cross: bool = False
     native: Callable[[RowContext, "MaskSpec"], np.ndarray] | None = None
     native_convention: str = ""

@@ -110,7 +110,7 @@ def row_notes(seq: Row, facts: RowFacts, tok_has_no_pad: bool) -> list[Text]:
     if facts.positions_derived:
         notes.append(Text("pos*: position ids derived as generate() does: cumsum(mask) - 1, pads 0", style="bright_black"))
     if seq.pretokenized and not seq.given_attention_mask:
-        notes.append(Text("no attention_mask in the record: every token is attended", style="bright_black"))
+        notes.append(Text("no attention_mask in the record: no token is padding", style="bright_black"))
     if seq.pretokenized and tok_has_no_pad and not seq.attention_mask.all():
         notes.append(Text("the tokenizer has no pad token: pass --pad-token (e.g. eos) to check the mask "
                           "against the pad tokens", style="bright_black"))

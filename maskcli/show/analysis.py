@@ -32,6 +32,7 @@ from maskcli.data.records import Row
 from maskcli.data.tokenizer import TokenizerHandle
 from maskcli.errors import InputError
 from maskcli.masks.kinds import KINDS, MaskSpec, RowContext, build_mask, query_positions, span_view
+from maskcli.masks.packing import Packing, from_position_ids
 from maskcli.masks.spans import SpanMask
 from maskcli.show.lints import Lint, mask_lints, row_lints
 from maskcli.show.panels import Panel
@@ -42,6 +43,10 @@ DEFAULT_SPECS = (
     MaskSpec("causal", KINDS["causal"], padded=False),
     MaskSpec("combined", KINDS["causal"]),
 )
+# A packed row with no attention_mask (DataCollatorWithFlattening, padding-free SFT):
+# transformers' create_causal_mask keeps each token inside its position_ids document.
+PACKED_COMBINED = MaskSpec("combined", KINDS["causal"], packed=True)
+PACKED_TITLE = "combined (per document)"
 DENSE_CELLS = 2**26  # cells of one matrix built for an output (an 8192 x 8192 mask), as view/diff read
 
 
@@ -110,15 +115,28 @@ def analyse_row(tok: TokenizerHandle, row: Row, request: MaskRequest) -> RowAnal
     facts = row_facts(tok, row)
     labels = [str(t) for t in facts.tokens]
     titles = request.titles()
-    defaults = tuple(mask_result(spec.text, spec, RowContext(ctx.attention_mask), labels, False)
-                     for spec in DEFAULT_SPECS)
+    plain = RowContext(ctx.attention_mask)
+    defaults = [mask_result(spec.text, spec, plain, labels, False) for spec in DEFAULT_SPECS]
+    documents = flattened_documents(row)
+    if documents is not None:
+        defaults[-1] = mask_result(PACKED_TITLE, PACKED_COMBINED, RowContext(ctx.attention_mask, packing=documents),
+                                   labels, False)
     requested = tuple(mask_result(titles[spec.text], spec, ctx, labels, True) for spec in request.all_specs)
     lints = row_lints(row.attention_mask, row.position_ids, row.given_attention_mask)
     for item in requested:
         lints.extend(mask_lints(item.spec, item.empty_rows, ctx))
     native = {spec.text: (spec.kind.native_convention, spec.kind.native(ctx, spec))
               for spec in request.all_specs if spec.kind.native is not None}
-    return RowAnalysis(row, facts, ctx, defaults + requested, tuple(lints), native)
+    return RowAnalysis(row, facts, ctx, (*defaults, *requested), tuple(lints), native)
+
+
+def flattened_documents(row: Row) -> Packing | None:
+    """The documents of a packed row given without an ``attention_mask`` (``position_ids`` restart),
+    which transformers keeps apart (``find_packed_sequence_indices``); ``None`` for any other row."""
+    if row.position_ids is None or row.given_attention_mask or len(row.position_ids) != len(row):
+        return None
+    documents = from_position_ids(row.position_ids)
+    return documents if len(documents.documents) and documents.documents[-1] > 0 else None
 
 
 def mask_result(title: str, spec: MaskSpec, ctx: RowContext, labels: list[str], requested: bool) -> MaskResult:

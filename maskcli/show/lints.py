@@ -6,6 +6,9 @@ Each lint has a stable code:
 - ``packing-ignored``: ``position_ids`` restart (packed documents) but an all-ones 2-D
   ``attention_mask`` is given; transformers detects packing only when the mask is None, so every
   document attends across the others.
+- ``packed-needs-no-cache``: ``position_ids`` restart and no ``attention_mask`` is given, so
+  transformers keeps the documents apart, but only when no KV cache is passed: a forward with
+  ``use_cache=True`` (the config default, also in train mode) attends across documents.
 - ``flash-packing-differs``: flash-attn (``prepare_fa_kwargs_from_position_ids``) starts a sequence
   wherever ``position_ids`` equal their minimum, sdpa/eager wherever they do not go up by one; for
   these ``position_ids`` the two implementations see different documents.
@@ -55,14 +58,20 @@ def row_lints(attention_mask: np.ndarray, position_ids: np.ndarray | None, given
                 f"flash-attn cuts these position_ids into sequences at {flash}, sdpa/eager at {sdpa}: "
                 "the attention implementations see different documents",
             ))
-    if position_ids is not None and given_attention_mask and len(am) and (am != 0).all():
-        documents = int(from_position_ids(position_ids).documents[-1]) + 1
-        if documents > 1:
-            found.append(Lint(
-                "packing-ignored",
-                f"position_ids hold {documents} packed documents but an all-ones attention_mask is given: "
-                "transformers detects packing only when attention_mask is None, so documents attend to each other",
-            ))
+    documents = int(from_position_ids(position_ids).documents[-1]) + 1 if position_ids is not None and len(position_ids) else 1
+    if documents > 1 and given_attention_mask and len(am) and (am != 0).all():
+        found.append(Lint(
+            "packing-ignored",
+            f"position_ids hold {documents} packed documents but an all-ones attention_mask is given: "
+            "transformers detects packing only when attention_mask is None, so documents attend to each other",
+        ))
+    if documents > 1 and not given_attention_mask:
+        found.append(Lint(
+            "packed-needs-no-cache",
+            f"position_ids hold {documents} packed documents and no attention_mask: transformers keeps each "
+            "document to itself only when no KV cache is passed; run the forward with use_cache=False "
+            "(use_cache=True, the config default also in train mode, attends across documents)",
+        ))
     return found
 
 
