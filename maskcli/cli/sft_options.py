@@ -43,9 +43,11 @@ ChatTemplateOpt = Annotated[Optional[Path], typer.Option(
 def sft_settings(*, max_length, truncation_mode, packing, packing_strategy, padding_free, pad_to_multiple_of,
                  completion_only_loss, assistant_only_loss, dataset_text_field, eos_token, chat_template,
                  batch_size):
-    """The :class:`~maskcli.sft.SFTOptions` of the flags (``None`` = TRL's default)."""
+    """The :class:`~maskcli.sft.SFTOptions` of the flags (``None`` = TRL's default; enums or their values)."""
     from maskcli.sft.options import SFTOptions, default_max_length
 
+    truncation_mode = getattr(truncation_mode, "value", truncation_mode)
+    packing_strategy = getattr(packing_strategy, "value", packing_strategy)
     return SFTOptions(
         max_length=default_max_length(max_length, bool(packing), bool(padding_free)), truncation_mode=truncation_mode or "keep_start", packing=bool(packing),
         packing_strategy=packing_strategy or "bfd", padding_free=bool(padding_free),

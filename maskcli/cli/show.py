@@ -201,18 +201,10 @@ def show(
     pictures = Pictures(svg, html, png)
     check_drawing(request, layers, block_size, pictures, as_json or output is not None)
     log = SkipLog(skip=on_error is OnError.skip)
-    if sft:
-        from maskcli.cli.sft_options import sft_settings
-
-        options = sft_settings(
-            max_length=max_length, truncation_mode=truncation_mode and truncation_mode.value, packing=packing,
-            packing_strategy=packing_strategy and packing_strategy.value, padding_free=padding_free,
-            pad_to_multiple_of=pad_to_multiple_of, completion_only_loss=completion_only_loss,
-            assistant_only_loss=assistant_only_loss, dataset_text_field=field, eos_token=eos_token,
-            chat_template=chat_template, batch_size=batch_size)
-        batches = sft_batches(tok, texts, files, input_format, selection, options, log)
-    else:
-        batches = input_batches(tok, settings, texts, files, input_format, field, selection, batch_size, log)
+    batches = record_batches(tok, settings, texts, files, input_format, field, selection, batch_size, log, sft=sft,
+                             truncation_mode=truncation_mode, packing=packing, packing_strategy=packing_strategy,
+                             padding_free=padding_free, completion_only_loss=completion_only_loss,
+                             assistant_only_loss=assistant_only_loss, eos_token=eos_token, chat_template=chat_template)
     if mlm is not None:
         batches = masked_for_mlm(tok, batches, mlm)
     emit_batches(tok, batches, request, as_json=as_json, output=output, matrices=not no_matrices,
@@ -263,6 +255,20 @@ def input_batches(tok: "TokenizerHandle", settings: "EncodeSettings", texts: lis
         return [make_batch(tok, settings, records)]
     return read_batches(files, tok, settings, fmt=input_format, field_name=field, selection=selection,
                         batch_size=batch_size, log=log)
+
+
+def record_batches(tok: "TokenizerHandle", settings: "EncodeSettings", texts: list[str] | None,
+                   files: list[str] | None, input_format: str | None, field: str, selection: "Selection",
+                   batch_size: int, log: "SkipLog", *, sft: bool, **sft_flags) -> "Iterable[Batch]":
+    """The batches ``show`` and ``verify`` read: with ``sft`` the collator's rows (``sft_flags`` are
+    the SFTConfig-named options), else the encoded records."""
+    if not sft:
+        return input_batches(tok, settings, texts, files, input_format, field, selection, batch_size, log)
+    from maskcli.cli.sft_options import sft_settings
+
+    options = sft_settings(max_length=settings.max_length, pad_to_multiple_of=settings.pad_to_multiple_of,
+                           dataset_text_field=field, batch_size=batch_size, **sft_flags)
+    return sft_batches(tok, texts, files, input_format, selection, options, log)
 
 
 def sft_batches(tok: "TokenizerHandle", texts, files, input_format, selection: "Selection", options,

@@ -118,7 +118,7 @@ def verify(
     chat_template: ChatTemplateOpt = None,
 ) -> None:
     from maskcli.data.batches import SkipLog
-    from maskcli.cli.show import encode_settings, input_batches, input_files, parse_selection, sft_batches
+    from maskcli.cli.show import encode_settings, input_files, parse_selection, record_batches
     from maskcli.data.tokenizer import load_tokenizer
     from maskcli.verify.model import ModelSource, load_model, require_torch
     from maskcli.verify.run import VerifySettings, verify_batch
@@ -139,18 +139,10 @@ def verify(
     encoding = encode_settings(padding, max_length, truncation, padding_side, pad_to_multiple_of, no_special_tokens)
     log = SkipLog(skip=on_error is OnError.skip)
     selection = parse_selection(rows, limit)
-    if sft:
-        from maskcli.cli.sft_options import sft_settings
-
-        options = sft_settings(
-            max_length=max_length, truncation_mode=truncation_mode and truncation_mode.value, packing=packing,
-            packing_strategy=packing_strategy and packing_strategy.value, padding_free=padding_free,
-            pad_to_multiple_of=pad_to_multiple_of, completion_only_loss=completion_only_loss,
-            assistant_only_loss=assistant_only_loss, dataset_text_field=field, eos_token=eos_token,
-            chat_template=chat_template, batch_size=batch_size)
-        batches = sft_batches(tok, texts, files, input_format, selection, options, log)
-    else:
-        batches = input_batches(tok, encoding, texts, files, input_format, field, selection, batch_size, log)
+    batches = record_batches(tok, encoding, texts, files, input_format, field, selection, batch_size, log, sft=sft,
+                             truncation_mode=truncation_mode, packing=packing, packing_strategy=packing_strategy,
+                             padding_free=padding_free, completion_only_loss=completion_only_loss,
+                             assistant_only_loss=assistant_only_loss, eos_token=eos_token, chat_template=chat_template)
     lm = load_model(source, settings.dtype, settings.attn_implementation)
     results = []
     with progress_on_stderr("rows verified") as report:
