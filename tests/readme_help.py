@@ -45,5 +45,6 @@ def rewrite(text: str) -> str:
 
 if __name__ == "__main__":
     os.environ.setdefault("COLUMNS", "100")
+    sys.path.insert(0, str(ROOT))  # this tree's maskcli, whatever the installed one is
     REFERENCE.write_text(rewrite(REFERENCE.read_text(encoding="utf-8")), encoding="utf-8")
     print(f"rewrote {len(blocks(REFERENCE.read_text(encoding='utf-8')))} help blocks in {REFERENCE}", file=sys.stderr)

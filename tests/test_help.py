@@ -1,6 +1,11 @@
-"""`--help` groups options in panels (maskcli.cli.help.PanelCommand) and loses none of them."""
+"""`--help` groups options in panels (maskcli.cli.help.PanelCommand) and loses none of them; shell
+completion installs and completes."""
 
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import typer
@@ -9,6 +14,7 @@ from typer.testing import CliRunner
 from maskcli.cli import app
 from maskcli.cli.help import OPTIONS, ORDER, PanelCommand
 
+ROOT = Path(__file__).resolve().parents[1]
 ENV = {"COLUMNS": "100", "NO_COLOR": "1"}
 SECTION = re.compile(r"^(?P<title>[A-Z][^\n:]*):\n(?P<body>(?:(?: {2,}.*)?\n)*)", re.M)
 
@@ -61,3 +67,46 @@ def test_panels_keep_one_column_of_descriptions():
 def test_a_command_without_panels_lists_its_options_as_before():
     found = sections(["view"])
     assert [title for title in found if title not in ("Usage", "Arguments")] == [OPTIONS]
+
+
+# Shell completion (typer's --install-completion / --show-completion). The variable keeps typer from
+# asking shellingham which shell runs the tests: the shell is then the option's value.
+NO_DETECTION = {"_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION": "1"}
+
+
+@pytest.mark.parametrize(("shell", "line"), [
+    ("bash", "complete -o default -F _maskcli_completion maskcli"),
+    ("zsh", "#compdef maskcli"),
+    ("fish", "complete --command maskcli"),
+])
+def test_show_completion_prints_the_script_for_a_shell(shell, line):
+    """In a process of its own: typer reads the variable when it is imported."""
+    result = subprocess.run([sys.executable, "-m", "maskcli", "--show-completion", shell], capture_output=True,
+                            text=True, env={**os.environ, **NO_DETECTION, "PYTHONPATH": str(ROOT)})
+    assert result.returncode == 0, result.stderr
+    assert line in result.stdout and "_MASKCLI_COMPLETE" in result.stdout
+
+
+def test_install_completion_writes_the_script_and_sources_it(tmp_path):
+    env = {**os.environ, **NO_DETECTION, "HOME": str(tmp_path), "PYTHONPATH": str(ROOT)}
+    result = subprocess.run([sys.executable, "-m", "maskcli", "--install-completion", "bash"],
+                            capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
+    script = tmp_path / ".bash_completions" / "maskcli.sh"
+    assert "_MASKCLI_COMPLETE=complete_bash" in script.read_text()
+    assert f"source '{script}'" in (tmp_path / ".bashrc").read_text()
+
+
+@pytest.mark.parametrize(("words", "expected"), [
+    ("maskcli sh", ["show"]),
+    ("maskcli show --padding ", ["longest", "max_length", "none"]),
+    ("maskcli check --format j", ["json", "junit"]),
+    ("maskcli show --pad-t", ["--pad-to-multiple-of", "--pad-token"]),
+])
+def test_the_installed_script_completes_commands_options_and_choices(words, expected):
+    """What bash gets back when it runs the script's command line for these words."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "_MASKCLI_COMPLETE": "complete_bash",
+           "COMP_WORDS": words, "COMP_CWORD": str(len(words.split(" ")) - 1)}
+    result = subprocess.run([sys.executable, "-m", "maskcli"], capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
+    assert sorted(result.stdout.split()) == expected

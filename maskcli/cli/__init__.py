@@ -17,7 +17,7 @@ from maskcli.cli.view import VIEW_HELP, view
 app = typer.Typer(
     name="maskcli",
     help="See and check the padding and attention masks your pipeline really builds.",
-    add_completion=False,
+    add_completion=True,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
