@@ -85,3 +85,23 @@ def test_example_prints_what_the_page_shows(page, index, command, fragments, tmp
         found = printed.find(fragment, at)
         assert found >= 0, f"{page.name}, example {index}: `{command}` does not print\n{fragment}\n--- it prints\n{printed}"
         at = found + len(fragment)
+
+
+def slug(heading: str) -> str:
+    """The anchor GitHub gives a heading: lower case, punctuation dropped, spaces to hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[page.name for page in PAGES])
+def test_links_between_pages_lead_somewhere(page):
+    """The reference moved into docs/: every relative link names a file, and a heading in it, that exist."""
+    text = page.read_text(encoding="utf-8")
+    for target in re.findall(r"\]\(([^)\s]+)\)", text):
+        if re.match(r"[a-z]+://", target):
+            continue
+        path, _, anchor = target.partition("#")
+        linked = (page.parent / path).resolve() if path else page
+        assert linked.exists(), f"{page.name}: link to missing {target}"
+        if anchor:
+            headings = re.findall(r"^#+ (.+)$", linked.read_text(encoding="utf-8"), re.M)
+            assert anchor in {slug(h) for h in headings}, f"{page.name}: no heading #{anchor} in {linked.name}"
