@@ -11,7 +11,14 @@ from maskcli.masks.blocks import EMPTY, FULL, PARTIAL, counts_from_dense, counts
 from maskcli.masks.classic.sparse import dilated_spans, logsparse_spans, longformer_spans
 from maskcli.errors import InputError
 from maskcli.masks.receptive import distance, layer_table, reach
-from maskcli.masks.spans import SpanMask, combined_spans, disjoint
+from maskcli.masks.kinds import RowContext, span_view
+from maskcli.masks.spans import SpanMask, disjoint
+from maskcli.show.analysis import DEFAULT_SPECS
+
+
+def combined_spans(attention_mask) -> SpanMask:
+    """show's combined mask (causal AND padding) as key intervals."""
+    return span_view(DEFAULT_SPECS[2], RowContext(np.asarray(attention_mask)))
 
 
 def test_docstring_example_causal_6_block_4():
@@ -69,11 +76,9 @@ def test_padding_makes_blocks_partial_not_full():
     assert counts_from_spans(combined_spans(np.ones(8, int)), 4).states[1, 0] == FULL
 
 
-def test_combined_spans_equal_masks_combined_mask():
-    from maskcli.masks.algebra import combined_mask
-
+def test_combined_spans_are_causal_and_padding():
     am = np.array([0, 0, 1, 1, 1, 1, 0])
-    assert np.array_equal(combined_spans(am).dense(), combined_mask(am))
+    assert np.array_equal(combined_spans(am).dense(), np.tri(7, dtype=bool) & (am == 1)[None, :])
 
 
 def test_long_causal_mask_is_summarised_without_a_dense_matrix():

@@ -233,6 +233,7 @@ def test_png_panels_carry_token_labels_on_both_axes():
     import matplotlib.pyplot as plt
 
     from maskcli.render.pictures import batch_panels
+    from maskcli.show.analysis import analyse_row
     from maskcli.masks.kinds import parse_spec
     from maskcli.show.request import MaskRequest
     from maskcli.data.records import Row, Source
@@ -242,7 +243,7 @@ def test_png_panels_carry_token_labels_on_both_axes():
     tok = load_tokenizer("gpt2")
     ids = np.array(tok.backend.encode("The cat sat").ids)
     row = Row(Source("<text>", row=0), ids, np.ones(len(ids), int))
-    (panel,) = batch_panels(tok, [row], MaskRequest(specs=(parse_spec("logsparse"),)))
+    (panel,) = batch_panels([analyse_row(tok, row, MaskRequest(specs=(parse_spec("logsparse"),)))])
     assert panel.title == "sequence 0 · logsparse"
     fig, ax = plt.subplots()
     draw_panel(ax, panel, (0, 3), None)

@@ -1,13 +1,38 @@
-"""Padding, causal and combined masks against transformers' create_causal_mask and the worked examples."""
+"""Padding, causal and combined masks (``show``'s default specs, as the row analysis builds them)
+against transformers' create_causal_mask and the worked examples."""
 
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from maskcli.masks.algebra import causal_mask, combined_mask, fully_masked_rows, padding_mask
+from maskcli.masks.kinds import KINDS, RowContext, parse_spec
 from maskcli.masks.packing import from_position_ids
 from maskcli.masks.positions import derived_position_ids
+from maskcli.show.analysis import DEFAULT_SPECS, mask_result, span_empty_rows
+
+
+def default_masks(attention_mask: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """``name -> (dense mask, queries that attend to nothing)`` of one row, as show builds them."""
+    am = np.asarray(attention_mask)
+    results = [mask_result(spec.text, spec, RowContext(am), [""] * len(am), False) for spec in DEFAULT_SPECS]
+    return {r.name: (r.dense(), r.empty_rows) for r in results}
+
+
+def stacked(am: np.ndarray, name: str) -> np.ndarray:
+    return np.stack([default_masks(row)[name][0] for row in am])
+
+
+def causal_mask(length: int) -> np.ndarray:
+    return default_masks(np.ones(length, int))["causal"][0]
+
+
+def combined_mask(am: np.ndarray) -> np.ndarray:
+    return default_masks(am)["combined"][0] if am.ndim == 1 else stacked(am, "combined")
+
+
+def padding_mask(am: np.ndarray) -> np.ndarray:
+    return default_masks(am)["padding"][0] if am.ndim == 1 else stacked(am, "padding")
 
 
 def rows(text: str) -> np.ndarray:
@@ -19,10 +44,11 @@ def test_worked_examples_from_mask_semantics():
     assert np.array_equal(causal_mask(6), rows("100000 110000 111000 111100 111110 111111"))
     left = combined_mask(np.array([0, 0, 1, 1, 1, 1]))
     assert np.array_equal(left, rows("000000 000000 001000 001100 001110 001111"))
-    assert fully_masked_rows(left).tolist() == [0, 1]
+    assert default_masks(np.array([0, 0, 1, 1, 1, 1]))["combined"][1].tolist() == [0, 1]
     right = combined_mask(np.array([1, 1, 1, 1, 0, 0]))
     assert np.array_equal(right, rows("100000 110000 111000 111100 111100 111100"))
-    assert fully_masked_rows(right).tolist() == []
+    assert default_masks(np.array([1, 1, 1, 1, 0, 0]))["combined"][1].tolist() == []
+    assert np.array_equal(default_masks(np.array([1, 1, 0]))["causal"][0], rows("100 110 111"))  # no padding
     assert derived_position_ids(np.array([0, 0, 1, 1, 1, 1])).tolist() == [0, 0, 0, 1, 2, 3]
     assert from_position_ids(np.array([0, 1, 2, 0, 1, 0])).documents.tolist() == [0, 0, 0, 1, 1, 2]
 
@@ -61,3 +87,22 @@ def test_combined_matches_transformers_create_causal_mask_sdpa(batch):
     )
     assert expected.dtype == torch.bool
     assert np.array_equal(combined_mask(am), expected[:, 0].numpy())
+
+
+@given(masks_2d, st.sampled_from(["causal", "bidirectional", "window:2", "chunk:3", "prefix:2", "window-bi:1",
+                                   "dilated:window=2,dilation=2", "logsparse", "longformer:window=2",
+                                   "bigbird:block=1", "unilm:source=2"]))
+def test_empty_rows_from_intervals_equal_the_dense_rows(batch, text):
+    spec = parse_spec(text)
+    for am in np.array(batch):
+        result = mask_result(text, spec, RowContext(am), [""] * len(am), True)
+        assert result.empty_rows.tolist() == np.flatnonzero(~result.dense().any(axis=-1)).tolist()
+
+
+def test_a_matrix_beyond_the_budget_is_refused_with_one_line():
+    from maskcli.errors import InputError
+
+    (_, _, combined) = [mask_result(s.text, s, RowContext(np.ones(9000, int)), [], False) for s in DEFAULT_SPECS]
+    assert span_empty_rows(combined.panel.mask).tolist() == []
+    with pytest.raises(InputError, match="--no-matrices"):
+        combined.dense("the JSON", "leave the matrices out with --no-matrices")

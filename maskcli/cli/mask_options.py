@@ -172,18 +172,18 @@ def wants_grids(request: Any) -> bool:
     return bool(request.specs or request.layers)
 
 
-def write_npz(output: Path, batches: Any, request: Any) -> None:
-    """``-o FILE.npz``: NumPy arrays of one batch (``input_ids``, ``attention_mask``, each mask)."""
+def write_npz(output: Path, analyses: Any) -> list:
+    """``-o FILE.npz``: NumPy arrays of one analysed batch (``input_ids``, ``attention_mask``, each
+    mask); returns that batch's analysis (in a list) for ``--json`` beside it."""
     import numpy as np
 
-    from maskcli.show.document import sequence_masks
-    from maskcli.show.request import npz_arrays
+    from maskcli.show.export import npz_arrays
     from maskcli.output import write_atomic
 
-    taken = list(itertools.islice(batches, 2))
+    taken = list(itertools.islice(analyses, 2))
     if len(taken) != 1:
         raise InputError(f"-o {output}: an .npz file holds one batch; narrow the input with --rows or --batch-size")
-    rows = taken[0].rows
     buffer = io.BytesIO()
-    np.savez_compressed(buffer, **npz_arrays(rows, [sequence_masks(r) for r in rows], request))
+    np.savez_compressed(buffer, **npz_arrays(taken[0]))
     write_atomic(output, buffer.getvalue())
+    return taken

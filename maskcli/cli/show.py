@@ -349,24 +349,25 @@ def emit_batches(
     titled: bool,
     pictures: "Pictures",
 ) -> None:
-    """Stream batches out: JSON Lines to stdout and/or FILE (``.npz``: arrays), or grids (and pictures of them)."""
+    """Stream batches out: JSON Lines to stdout and/or FILE (``.npz``: arrays), or grids (and
+    pictures of them); each batch is analysed once (:mod:`maskcli.show.analysis`) and only formatted here."""
     from maskcli.cli.mask_options import wants_grids, write_npz
-    from maskcli.show.document import batch_document
-    from maskcli.show.request import augment_document
     from maskcli.output import atomic_writer
+    from maskcli.show.analysis import analyse_batch
 
+    analyses = (analyse_batch(tok, batch, request) for batch in batches)
     if output is not None and output.suffix.lower() == ".npz":
-        write_npz(output, batches, request)
+        analyses = write_npz(output, analyses)
         output = None
         if not as_json:
             return
     if as_json or output:
+        from maskcli.show.export import document_json
+
         with contextlib.ExitStack() as stack:
             sink = stack.enter_context(atomic_writer(output)) if output else None
-            for batch in with_progress(batches, show=sink is not None or not sys.stdout.isatty()):
-                document = augment_document(batch_document(tok, batch.resolved, batch.rows, matrices=matrices),
-                                            batch.rows, request)
-                line = json.dumps(document, ensure_ascii=False)
+            for analysis in with_progress(analyses, show=sink is not None or not sys.stdout.isatty()):
+                line = document_json(analysis, matrices=matrices)
                 if sink is not None:
                     sink.write(line + "\n")
                 if as_json:
@@ -374,24 +375,24 @@ def emit_batches(
             sys.stdout.flush()
         return  # -o FILE is data like --json: no grids on stdout (as with -o FILE.npz)
     from maskcli.render.batch import View, render_batch, render_header
-
     from maskcli.render.blocks import render_rows_blocks
     from maskcli.render.pictures import batch_panels, mask_caption
 
     console = stdout_console()
     pictures.record(console)
-    stream = iter(batches)
+    stream = iter(analyses)
     first = next(stream, None)  # read before printing anything: a bad first record prints nothing
     render_header(console, tok)
     grid_view = View(token_range=view.token_range, compact=view.compact, masks=request if wants_grids(request) else None,
                      layers=view.layers)
     panels = []
-    for number, batch in enumerate(itertools.chain([first] if first else [], stream)):
+    for number, analysis in enumerate(itertools.chain([first] if first else [], stream)):
+        batch = analysis.batch
         title = f"batch {number} · {batch.location} · {', '.join(batch.shapes)}" if titled else ""
         if view.block_size is not None:
-            render_rows_blocks(console, tok, batch.rows, request, view.block_size, view.token_range, view.compact, title)
+            render_rows_blocks(console, analysis.rows, view.block_size, view.token_range, view.compact, title)
         else:
-            render_batch(console, tok, batch.rows, grid_view, title=title)
+            render_batch(console, tok, analysis.rows, grid_view, title=title)
         for index, row in enumerate(batch.rows):
             if row.labels_from is not None:
                 from maskcli.sft.rows import describe_trained, trained_by_role  # only rows with labels
@@ -399,12 +400,12 @@ def emit_batches(
                 console.print(f"row {index} ({row.labels_from}): {describe_trained(trained_by_role([row]))}",
                               highlight=False)
         if pictures.png:
-            panels += batch_panels(tok, batch.rows, request)
+            panels += batch_panels(analysis.rows)
     pictures.write(console, "maskcli show", lambda: panels, mask_caption(request), view.token_range, view.block_size)
 
 
-def with_progress(batches: "Iterable[Batch]", show: bool) -> "Iterator[Batch]":
-    """Count rows on stderr while batches stream (only when stderr is a terminal)."""
+def with_progress(batches: Iterable, show: bool) -> Iterator:
+    """Count rows on stderr while batches (anything with ``rows``) stream (only when stderr is a terminal)."""
     if not show:
         yield from batches
         return

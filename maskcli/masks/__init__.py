@@ -1,4 +1,4 @@
-"""Attention masks as arrays: the algebra (padding, causal, combined), spans and packing,
+"""Attention masks as arrays: key intervals (spans) and packing,
 position ids, conventions (hf/sdpa/eager/mha/flex/flash), tiles (block view), receptive fields,
 the registry of mask kinds with the classic ones (BERT MLM, XLNet, Swin, sparse), model configs,
 mask files (``io``) and their comparison (``diff``).

@@ -78,7 +78,8 @@ CORE_KINDS = (
     Kind("causal", (), "kv_idx <= q_idx", "decoder: each query sees itself and earlier keys",
          f"{TRANSFORMERS} causal_mask_function", "causal", span_mask=lambda ctx, spec: _band(ctx, lambda q: q, 0)),
     Kind("bidirectional", (), "True", "encoder: every query sees every real key (padding only)",
-         "transformers create_bidirectional_mask (BERT and other encoders)", "bidirectional", evaluate=everything),
+         "transformers create_bidirectional_mask (BERT and other encoders)", "bidirectional",
+         span_mask=lambda ctx, spec: _band(ctx, lambda q: q, ctx.length)),
     Kind("window", _size("W", "keys per query, self included"), "(kv_idx <= q_idx) & (kv_idx > q_idx - W)",
          "sliding window: W keys including self", f"{TRANSFORMERS} sliding_window_causal_mask_function",
          "window:4", span_mask=lambda ctx, spec: _band(ctx, lambda q: spec.size - 1, 0)),
@@ -141,7 +142,7 @@ def query_positions(spec: MaskSpec, ctx: RowContext) -> np.ndarray:
 
 
 def build_mask(spec: MaskSpec, ctx: RowContext) -> np.ndarray:
-    """The boolean ``(Q, K)`` mask of one row, ANDed with its key padding.
+    """The boolean ``(Q, K)`` mask of one row, ANDed with its key padding (unless ``spec.padded`` is False).
 
     ``Q = K - q_offset`` (queries are the last keys), or ``T`` for ``cross:T``.
 
@@ -167,7 +168,8 @@ def build_mask(spec: MaskSpec, ctx: RowContext) -> np.ndarray:
         pattern = (docs[queries] == docs[keys]) & spec.kind.cells(pos[queries], pos[keys], ctx, spec)
     else:
         pattern = spec.kind.cells(queries, keys, ctx, spec)
-    return np.asarray(pattern, dtype=bool) & ctx.key_is_real[None, :]
+    pattern = np.asarray(pattern, dtype=bool)
+    return pattern & ctx.key_is_real[None, :] if spec.padded else pattern
 
 
 def span_view(spec: MaskSpec, ctx: RowContext) -> SpanMask | None:
@@ -176,4 +178,4 @@ def span_view(spec: MaskSpec, ctx: RowContext) -> SpanMask | None:
     never build the ``L x L`` matrix."""
     if spec.kind.span_mask is None or spec.packed or ctx.q_offset:
         return None
-    return SpanMask(ctx.length, spec.kind.span_mask(ctx, spec).spans, key_valid=ctx.key_is_real)
+    return SpanMask(ctx.length, spec.kind.span_mask(ctx, spec).spans, key_valid=ctx.key_is_real if spec.padded else None)

@@ -97,9 +97,3 @@ def prefix_spans(prefix: int, length: int, query_is_real: np.ndarray | None = No
         return np.zeros((len(q), 1), dtype=np.int64), hi[:, None]
 
     return SpanMask(length, spans)
-
-
-def combined_spans(attention_mask: np.ndarray) -> SpanMask:
-    """causal AND padding (``maskcli show``'s combined mask): row q attends to real keys in ``[0, q]``."""
-    mask = np.asarray(attention_mask)
-    return SpanMask(len(mask), prefix_spans(0, len(mask)).spans, key_valid=mask != 0)

@@ -177,12 +177,17 @@ class Kind:
 
 @dataclass(frozen=True)
 class MaskSpec:
-    """A parsed ``--mask`` string; ``text`` is the key under ``masks`` in the JSON."""
+    """A parsed ``--mask`` string; ``text`` is the key under ``masks`` in the JSON.
+
+    ``padded=False`` leaves the row's key padding out (``show``'s bare ``causal`` grid); every
+    ``--mask`` spec is padded.
+    """
 
     text: str
     kind: Kind
     values: tuple[tuple[str, Any], ...] = ()
     packed: bool = False
+    padded: bool = True
 
     def value(self, name: str) -> Any:
         return dict(self.values)[name]
@@ -197,7 +202,7 @@ class MaskSpec:
         base = self.kind.predicate_text(dict(self.values))
         if self.packed:
             base = f"(doc[q_idx] == doc[kv_idx]) & ({base}) at q_idx, kv_idx = pos[q_idx], pos[kv_idx]"
-        return f"({base}) & {PADDING_PREDICATE}"
+        return f"({base}) & {PADDING_PREDICATE}" if self.padded else base
 
     def describe(self, packing_source: str | None = None) -> dict:
         info = {"kind": self.kind.name, "params": {k: list(v) if isinstance(v, tuple) else v for k, v in self.values},

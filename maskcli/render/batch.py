@@ -14,14 +14,12 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
-from maskcli.show.document import sequence_masks
-from maskcli.data.facts import RowFacts, row_facts
+from maskcli.data.facts import RowFacts
 from maskcli.data.records import Row
-from maskcli.show.lints import row_lints
-from maskcli.masks.algebra import fully_masked_rows
-from maskcli.render.blocks import token_window
-from maskcli.render.grids import GridStyle, grid_lines, grid_width, legend, printable, side_by_side
 from maskcli.data.tokenizer import TokenizerHandle
+from maskcli.render.grids import GridStyle, ascii_only, grid_width, legend, mask_grid, printable, side_by_side, token_window
+from maskcli.show.analysis import RowAnalysis
+from maskcli.show.lints import empty_rows_message
 
 
 @dataclass(frozen=True)
@@ -134,19 +132,28 @@ def fit_window(length: int, width: int, view: View, style: GridStyle) -> tuple[i
 
 
 def render_sequence(
-    console: Console, tok: TokenizerHandle, index: int, seq: Row, view: View, ascii_glyphs: bool
+    console: Console, tok: TokenizerHandle, index: int, analysis: RowAnalysis, view: View, ascii_glyphs: bool
 ) -> None:
+    seq = analysis.row
     length = len(seq.input_ids)
     pads = length - seq.num_tokens
     summary = [str(seq.source), seq.shape, f"{length} tokens", f"{seq.num_tokens} real", f"{pads} pad"]
     if seq.truncated:
         summary.append("truncated")
-    console.print(Text(f"sequence {index}", style="bold") + Text(" · " + ", ".join(summary), style="bright_black"))
+    headline = Text(f"sequence {index}", style="bold") + Text(" · " + ", ".join(summary), style="bright_black")
     if length == 0:
+        console.print(headline)
         console.print(Text("  (no tokens)", style="bright_black"))
         return
     style = GridStyle(compact=view.compact, ascii=ascii_glyphs)
     window = fit_window(length, console.width, view, style)
+    if view.masks is None:
+        grids, notes = default_grids(analysis, window, style)
+    else:
+        from maskcli.render.kinds import requested_grids
+
+        grids, notes = requested_grids(analysis, view.masks, window, style, view.layers)
+    console.print(headline)  # after the grids are built: a mask too large to draw prints nothing of its row
     if window[1] - window[0] < length:
         console.print(
             Text(
@@ -155,14 +162,8 @@ def render_sequence(
                 style="yellow",
             )
         )
-    facts = row_facts(tok, seq)
+    facts = analysis.facts
     console.print(token_table(seq, facts, window))
-    if view.masks is None:
-        grids, notes = default_grids(seq, window, style)
-    else:
-        from maskcli.render.kinds import requested_grids
-
-        grids, notes = requested_grids(seq, view.masks, window, style, view.layers)
     width = grid_width(*window, style)
     fits = len(grids) * width + 3 * (len(grids) - 1) <= console.width
     lines = side_by_side(grids) if fits else [line for g in grids for line in g + [Text()]]
@@ -171,18 +172,13 @@ def render_sequence(
         console.print(note)
 
 
-def default_grids(seq: Row, window: tuple[int, int], style: GridStyle) -> tuple[list[list[Text]], list[Text]]:
+def default_grids(analysis: RowAnalysis, window: tuple[int, int], style: GridStyle) -> tuple[list[list[Text]], list[Text]]:
     """The padding, causal and combined grids, and the NaN note."""
-    masks = sequence_masks(seq)
-    grids = [
-        grid_lines(name, mask, seq.attention_mask, window, style, uses_padding=name != "causal")
-        for name, mask in masks.items()
-    ]
-    empty = fully_masked_rows(masks["combined"]).tolist()
-    message = f"query rows {empty} attend to nothing: softmax over no key gives NaN"
-    notes = [Text(message, style="yellow")] if empty else []
-    lints = row_lints(seq.attention_mask, seq.position_ids, seq.given_attention_mask)
-    return grids, notes + [Text(f"{lint.code}: {lint.message}", style="yellow") for lint in lints]
+    am = analysis.row.attention_mask
+    grids = [mask_grid(item, am, window, style) for item in analysis.drawn()]
+    empty = analysis.mask("combined").empty_rows
+    notes = [Text(empty_rows_message(empty), style="yellow")] if len(empty) else []
+    return grids, notes + [Text(f"{lint.code}: {lint.message}", style="yellow") for lint in analysis.lints]
 
 
 def _token(token: str | None, token_id: int | None) -> str:
@@ -201,14 +197,10 @@ def render_header(console: Console, tok: TokenizerHandle) -> None:
     console.print(Text(legend(GridStyle(ascii=ascii_only(console))), style="bright_black"))
 
 
-def ascii_only(console: Console) -> bool:
-    return not (console.encoding or "").lower().startswith("utf")
-
-
-def render_batch(console: Console, tok: TokenizerHandle, sequences: Sequence[Row], view: View, title: str = "") -> None:
+def render_batch(console: Console, tok: TokenizerHandle, rows: Sequence[RowAnalysis], view: View, title: str = "") -> None:
     if title:
         console.print()
         console.rule(Text(title, style="bold"), align="left")
-    for index, seq in enumerate(sequences):
+    for index, analysis in enumerate(rows):
         console.print()
-        render_sequence(console, tok, index, seq, view, ascii_only(console))
+        render_sequence(console, tok, index, analysis, view, ascii_only(console))

@@ -14,6 +14,7 @@ import numpy as np
 from rich.text import Text
 
 from maskcli.masks.blocks import EMPTY, FULL, PARTIAL, BlockSummary, counts_from_dense, counts_from_spans, summary
+from maskcli.render.grids import token_window
 from maskcli.show.panels import Panel
 from maskcli.masks.spans import SpanMask
 
@@ -79,34 +80,26 @@ def panel_blocks(panel: Panel, window: tuple[int, int], block_size: int) -> Bloc
     return counts_from_dense(panel.window(*window), block_size)
 
 
-def token_window(length: int, token_range: tuple[int, int | None] | None) -> tuple[int, int]:
-    """``--range A:B`` clipped to the panel (the whole panel without one)."""
-    if token_range is None:
-        return 0, length
-    start, stop = token_range
-    stop = length if stop is None else min(stop, length)
-    return min(start, stop), stop
-
-
 def render_rows_blocks(
-    console: Any, tok: Any, rows: Sequence[Any], request: Any, block_size: int,
-    token_range: tuple[int, int | None] | None, compact: bool, title: str,
+    console: Any, rows: Sequence[Any], block_size: int, token_range: tuple[int, int | None] | None, compact: bool,
+    title: str,
 ) -> None:
-    """``--block-size``: each row's masks (the combined one without --mask) as tiles, from key
-    intervals where the kind has them, so 32k tokens never build an L x L matrix."""
-    from maskcli.show.request import row_panels
-    from maskcli.render.batch import ascii_only
-    from maskcli.render.grids import GridStyle, grid_lines
+    """``--block-size``: each row's masks (a :class:`~maskcli.show.analysis.RowAnalysis`; the
+    combined one without --mask) as tiles, from key intervals where the kind has them, so 32k
+    tokens never build an L x L matrix."""
+    from maskcli.render.grids import GridStyle, ascii_only, grid_lines
 
     plain = ascii_only(console)
     console.print(block_legend(plain), style="bright_black")
     if title:
         console.print(title, style="bold")
-    for index, row in enumerate(rows):
+    for index, analysis in enumerate(rows):
+        row = analysis.row
         console.print()
         console.print(Text(f"sequence {index}", style="bold")
                       + Text(f" · {len(row)} tokens, {row.num_tokens} real", style="bright_black"))
-        for panel in row_panels(row, request, [str(t) for t in tok.tokens(row.input_ids)], defaults=("combined",)):
+        for item in analysis.drawn(defaults=("combined",)):
+            panel = item.panel
             window = token_window(panel.length, token_range)
             if window[1] - window[0] > block_size:
                 lines = block_lines(panel.title, panel_blocks(panel, window, block_size), console.width, plain, window[0])
@@ -114,5 +107,5 @@ def render_rows_blocks(
             else:
                 style = GridStyle(compact=compact, ascii=plain)
                 lines = grid_lines(panel.title, panel.window(*window), panel.valid[window[0]:window[1]], window, style,
-                                   offset=window[0])
+                                   offset=window[0], empty=item.empty_rows)
             console.print(Text("\n").join(lines), no_wrap=True, overflow="crop", crop=True)

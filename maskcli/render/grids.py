@@ -71,10 +71,12 @@ def grid_lines(
     rows: np.ndarray | None = None,
     offset: int = 0,
     labels: Sequence[str] | None = None,
+    empty: np.ndarray | None = None,
 ) -> list[Text]:
     """The lines of one grid over tokens ``window = (start, stop)``, column headers included.
 
-    Row labels carry ``P`` for a pad query and ``!`` for a query that can attend to nothing.
+    Row labels carry ``P`` for a pad query and ``!`` for a query that can attend to nothing
+    (``empty``: those queries, known from the whole row when ``mask`` is only a window of it).
     ``rows`` names the query index of each mask row (default ``offset..``; a KV cache's queries
     are the last keys, ``--q-offset``). The mask's columns (and ``attention_mask``) are the keys
     from ``offset`` on, so a window of a long mask is drawn from just that window's cells;
@@ -84,11 +86,23 @@ def grid_lines(
     rows = np.arange(offset, offset + len(mask)) if rows is None else np.asarray(rows)
     states = cell_states(mask, attention_mask if uses_padding else None)
     am = np.asarray(attention_mask)
+    sees_nothing = (~mask.any(axis=-1) if empty is None else np.isin(rows, empty)).tolist()
     markers = [
-        ROW_EMPTY if not mask[i].any() else (ROW_PAD if 0 <= q - offset < len(am) and not am[q - offset] else " ")
+        ROW_EMPTY if sees_nothing[i] else (ROW_PAD if 0 <= q - offset < len(am) and not am[q - offset] else " ")
         for i, q in enumerate(rows)
     ]
     return state_grid_lines(title, states, markers, rows, window, style, style.glyphs, STYLES, offset, labels)
+
+
+def mask_grid(item, attention_mask: np.ndarray, window: tuple[int, int], style: GridStyle) -> list[Text]:
+    """The grid of one mask of a row (a :class:`~maskcli.show.analysis.MaskResult`) over the tokens
+    ``window``, built from that window's cells only."""
+    start, stop = window
+    panel = item.panel
+    rows = panel.query_rows
+    return grid_lines(panel.title, panel.window(start, stop), attention_mask[start:stop], window, style,
+                      uses_padding=panel.key_valid is not None, rows=rows[(rows >= start) & (rows < stop)],
+                      offset=start, empty=item.empty_rows)
 
 
 def row_tag(labels: Sequence[str], q: int, width: int) -> str:
@@ -159,6 +173,20 @@ def present_glyphs(mask: np.ndarray, attention_mask: np.ndarray) -> set:
     if len(mask) == len(am) and not am.all():
         found.add(ROW_PAD)
     return found
+
+
+def token_window(length: int, token_range: tuple[int, int | None] | None) -> tuple[int, int]:
+    """``--range A:B`` clipped to ``length`` tokens (all of them without one)."""
+    if token_range is None:
+        return 0, length
+    start, stop = token_range
+    stop = length if stop is None else min(stop, length)
+    return min(start, stop), stop
+
+
+def ascii_only(console) -> bool:
+    """Whether the console cannot encode the Unicode glyphs (then the ASCII ones are drawn)."""
+    return not (console.encoding or "").lower().startswith("utf")
 
 
 def side_by_side(grids: list[list[Text]], gap: int = 3) -> list[Text]:

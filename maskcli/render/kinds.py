@@ -10,10 +10,10 @@ from __future__ import annotations
 import numpy as np
 from rich.text import Text
 
-from maskcli.show.request import MaskRequest, build_row, native_forms
 from maskcli.masks.receptive import layer_table, reach_series
-from maskcli.data.records import Row
-from maskcli.render.grids import GridStyle, grid_lines, state_grid_lines
+from maskcli.render.grids import GridStyle, grid_lines, mask_grid, state_grid_lines
+from maskcli.show.analysis import RowAnalysis
+from maskcli.show.request import MaskRequest
 
 DIFF_GLYPHS = {"unicode": ("■", "·", "a", "b"), "ascii": ("#", ".", "a", "b")}
 DIFF_STYLES = ("green", "bright_black", "bold red", "bold magenta")
@@ -21,18 +21,17 @@ DIFF_ROW = "*"
 
 
 def requested_grids(
-    seq: Row, request: MaskRequest, window: tuple[int, int], style: GridStyle, layers: int | None = None
+    analysis: RowAnalysis, request: MaskRequest, window: tuple[int, int], style: GridStyle, layers: int | None = None
 ) -> tuple[list[list[Text]], list[Text]]:
     """One grid per requested mask (and with ``layers`` its reach after K layers), then the
     readings, the reference forms, the reach per layer and the lints as notes."""
-    built = build_row(seq, request)
-    titles = request.titles()
+    seq = analysis.row
     grids, notes = [], [Text(f"{style.glyphs[1]} = blocked by the kind's pattern (causality, window, chunk, document)",
                              style="bright_black")]
-    for item in built.masks:
-        grids.append(grid_lines(titles[item.spec.text], item.mask, seq.attention_mask, window, style, rows=item.rows))
+    for item in analysis.requested:
+        grids.append(mask_grid(item, seq.attention_mask, window, style))
         if layers:
-            series = reach_series(item.mask, layers)
+            series = reach_series(item.dense("--layers", "shorten the rows (--max-length) or draw tiles without --layers (--block-size)"), layers)
             grids.append(grid_lines(f"{item.spec.text} after {layers} layers", series.after(layers), seq.attention_mask,
                                     window, style))
             notes += [Text(f"{item.spec.text} · layer {r.layer}: farthest |q-k| reached {r.distance}, "
@@ -40,13 +39,13 @@ def requested_grids(
             if series.repeats is not None:
                 notes.append(Text(f"{item.spec.text}: layer {len(series.powers) + 1} repeats layer {series.repeats + 1}; "
                                   "later layers follow that cycle (a saturated reach stays as it is)", style="bright_black"))
-    for item in built.masks:
+    for item in analysis.requested:
         reading = f"{item.spec.kind.reading} ({item.spec.kind.reference})"
-        if item.spec.packed and built.context.packing is not None:
-            reading += f"; only inside the query's document (documents from {built.context.packing.source})"
+        if item.spec.packed and analysis.context.packing is not None:
+            reading += f"; only inside the query's document (documents from {analysis.context.packing.source})"
         notes.append(Text(f"{item.spec.text}: {reading}", style="bright_black"))
     printed: dict[bytes, str] = {}
-    for name, (convention, value) in native_forms(seq, request).items():
+    for name, (convention, value) in analysis.native.items():
         key = np.ascontiguousarray(value).tobytes() + convention.encode()
         if key in printed:
             notes.append(Text(f"{name} as the reference stores it: the same as {printed[key]}", style="bright_black"))
@@ -56,7 +55,7 @@ def requested_grids(
     notes += [Text(f"{panel.title}: {panel.note}", style="bright_black") for panel in request.layers if panel.note]
     if request.q_offset:
         notes.append(Text(f"queries are tokens {request.q_offset}.. (--q-offset, bottom-right aligned as with a KV cache)", style="bright_black"))
-    notes += [Text(f"{lint.code}: {lint.message}", style="yellow") for lint in built.lints]
+    notes += [Text(f"{lint.code}: {lint.message}", style="yellow") for lint in analysis.lints]
     return grids, notes
 
 

@@ -51,15 +51,13 @@ class Pictures(NamedTuple):
             write_atomic(self.png, png_bytes(list(panels()), caption, token_range, block_size))
 
 
-def batch_panels(tok: Any, rows: Sequence[Any], request: Any) -> list:
-    """Every grid of a batch as a panel titled ``sequence i · MASK`` (for ``--png``)."""
+def batch_panels(rows: Sequence[Any]) -> list:
+    """Every grid of a batch (its :class:`~maskcli.show.analysis.RowAnalysis` rows) as a panel
+    titled ``sequence i · MASK`` (for ``--png``)."""
     import dataclasses
 
-    from maskcli.show.request import row_panels
-
-    return [dataclasses.replace(panel, title=f"sequence {index} · {panel.title}")
-            for index, row in enumerate(rows)
-            for panel in row_panels(row, request, [str(t) for t in tok.tokens(row.input_ids)])]
+    return [dataclasses.replace(item.panel, title=f"sequence {index} · {item.panel.title}")
+            for index, analysis in enumerate(rows) for item in analysis.drawn()]
 
 
 def mask_caption(request: Any) -> str:

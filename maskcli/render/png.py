@@ -17,7 +17,8 @@ from collections.abc import Sequence
 from maskcli.masks.blocks import EMPTY, FULL, PARTIAL
 from maskcli.errors import InputError
 from maskcli.show.panels import Panel
-from maskcli.render.blocks import panel_blocks, token_window
+from maskcli.render.blocks import panel_blocks
+from maskcli.render.grids import token_window
 
 MAX_TOKEN_CELLS = 256
 MAX_TICKS = 64

@@ -9,7 +9,7 @@ def render_swin(console: Any, shown: Any, windows: int) -> None:
     from rich.text import Text
 
     from maskcli.masks.classic.swin import CONVENTION, REFERENCE
-    from maskcli.render.batch import ascii_only
+    from maskcli.render.grids import ascii_only
     from maskcli.render.grids import ATTEND, CAUSAL, GridStyle, grid_lines, legend
 
     style = GridStyle(ascii=ascii_only(console))

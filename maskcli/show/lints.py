@@ -66,12 +66,15 @@ def row_lints(attention_mask: np.ndarray, position_ids: np.ndarray | None, given
     return found
 
 
-def mask_lints(spec: MaskSpec, mask: np.ndarray, rows: np.ndarray, ctx: RowContext) -> list[Lint]:
-    """Lints about one built mask of a row."""
+def empty_rows_message(empty_rows: np.ndarray) -> str:
+    return f"query rows {np.asarray(empty_rows).tolist()} attend to nothing: softmax over no key gives NaN"
+
+
+def mask_lints(spec: MaskSpec, empty_rows: np.ndarray, ctx: RowContext) -> list[Lint]:
+    """Lints about one mask of a row; ``empty_rows`` are its queries that attend to no key."""
     found = []
-    empty = [int(rows[i]) for i in np.flatnonzero(~np.asarray(mask, dtype=bool).any(axis=-1))]
-    if empty:
-        found.append(Lint("empty-rows", f"{spec.text}: query rows {empty} attend to nothing: softmax over no key gives NaN"))
+    if len(empty_rows):
+        found.append(Lint("empty-rows", f"{spec.text}: {empty_rows_message(empty_rows)}"))
     length = len(ctx.attention_mask)
     name, size = spec.kind.name, spec.size
     reach = {"window": length, "window-mistral": length - 1, "window-bi": length - 1}.get(name)
