@@ -1,8 +1,8 @@
-"""The README's command reference is the commands' own `--help`; this keeps the two equal.
+"""The command reference (docs/cli.md) is the commands' own `--help`; this keeps the two equal.
 
-    python tests/readme_help.py          # rewrite the README's help blocks from --help
+    python tests/readme_help.py          # rewrite docs/cli.md's help blocks from --help
 
-Each block in README.md looks like::
+Each block in docs/cli.md looks like::
 
     <!-- help: maskcli check -->
     ```text
@@ -17,7 +17,9 @@ import re
 import sys
 from pathlib import Path
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+REFERENCE = ROOT / "docs" / "cli.md"
 BLOCK = re.compile(r"(<!-- help: maskcli(?P<args>[^>]*?) -->\n```text\n)(?P<body>.*?)(```)", re.S)
 
 
@@ -33,7 +35,7 @@ def help_text(args: str) -> str:
 
 
 def blocks(text: str) -> list[tuple[str, str]]:
-    """``(args, body)`` of every help block in the README."""
+    """``(args, body)`` of every help block in a Markdown text."""
     return [(m["args"].strip(), m["body"]) for m in BLOCK.finditer(text)]
 
 
@@ -43,5 +45,6 @@ def rewrite(text: str) -> str:
 
 if __name__ == "__main__":
     os.environ.setdefault("COLUMNS", "100")
-    README.write_text(rewrite(README.read_text(encoding="utf-8")), encoding="utf-8")
-    print(f"rewrote {len(blocks(README.read_text(encoding='utf-8')))} help blocks in {README}", file=sys.stderr)
+    sys.path.insert(0, str(ROOT))  # this tree's maskcli, whatever the installed one is
+    REFERENCE.write_text(rewrite(REFERENCE.read_text(encoding="utf-8")), encoding="utf-8")
+    print(f"rewrote {len(blocks(REFERENCE.read_text(encoding='utf-8')))} help blocks in {REFERENCE}", file=sys.stderr)

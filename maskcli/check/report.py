@@ -1,7 +1,7 @@
 """From a merged :class:`~maskcli.check.audit.Audit` to the report every format prints.
 
 The JSON form (``--format json``) is versioned by ``report_schema_version`` and documented in
-the README: ``summary`` holds the statistics, ``findings`` one entry per check that fired, with
+docs/json.md: ``summary`` holds the statistics, ``findings`` one entry per check that fired, with
 the first rows (``{"path", "line"}`` or ``{"path", "row"}``, plus a ``detail``).
 """
 

@@ -7,6 +7,7 @@ import typer
 from maskcli import __version__
 from maskcli.cli.check import CHECK_HELP, check
 from maskcli.cli.diff import DIFF_HELP, diff
+from maskcli.cli.help import PanelCommand
 from maskcli.cli.masks import MASKS_HELP, masks
 from maskcli.cli.show import SHOW_HELP, show
 from maskcli.cli.swin import SWIN_HELP, swin
@@ -16,19 +17,19 @@ from maskcli.cli.view import VIEW_HELP, view
 app = typer.Typer(
     name="maskcli",
     help="See and check the padding and attention masks your pipeline really builds.",
-    add_completion=False,
+    add_completion=True,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-app.command("show", help=SHOW_HELP)(show)
-app.command("check", help=CHECK_HELP)(check)
-app.command("masks", help=MASKS_HELP)(masks)
-app.command("swin", help=SWIN_HELP)(swin)
-app.command("diff", help=DIFF_HELP)(diff)
-app.command("view", help=VIEW_HELP)(view)
-app.command("verify", help=VERIFY_HELP)(verify)
+app.command("show", help=SHOW_HELP, cls=PanelCommand)(show)
+app.command("check", help=CHECK_HELP, cls=PanelCommand)(check)
+app.command("masks", help=MASKS_HELP, cls=PanelCommand)(masks)
+app.command("swin", help=SWIN_HELP, cls=PanelCommand)(swin)
+app.command("diff", help=DIFF_HELP, cls=PanelCommand)(diff)
+app.command("view", help=VIEW_HELP, cls=PanelCommand)(view)
+app.command("verify", help=VERIFY_HELP, cls=PanelCommand)(verify)
 
 
 def version_callback(value: bool) -> None:

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from maskcli.cli.help import MASKS, OUTPUT, PICTURES
 from maskcli.errors import InputError
 
 
@@ -47,48 +48,49 @@ MaskOpt = Annotated[
         help="Mask kind to show: KIND, KIND:VALUE or KIND:KEY=VALUE,... (lists joined by +), optionally +packed; "
         "e.g. window:4, chunk:3, packed, window:3+packed, longformer:window=4,global=0+5, bigbird:block=2, "
         "xlnet:perm=2+1+3+0 (repeatable; list: maskcli masks). Each is combined with the row's padding.",
+        rich_help_panel=MASKS,
     ),
 ]
 LayersOpt = Annotated[
     Optional[int],
-    typer.Option(help="Receptive field: beside each --mask grid, which keys reach each query after K layers."),
+    typer.Option(help="Receptive field: beside each --mask grid, which keys reach each query after K layers.", rich_help_panel=MASKS),
 ]
-SvgOpt = Annotated[Optional[Path], typer.Option(help="Also save the grids as printed (token labels included) as SVG.")]
-HtmlOpt = Annotated[Optional[Path], typer.Option(help="Also save the grids as printed as an HTML page.")]
+SvgOpt = Annotated[Optional[Path], typer.Option(help="Also save the grids as printed (token labels included) as SVG.", rich_help_panel=PICTURES)]
+HtmlOpt = Annotated[Optional[Path], typer.Option(help="Also save the grids as printed as an HTML page.", rich_help_panel=PICTURES)]
 PngOpt = Annotated[
     Optional[Path],
-    typer.Option(help="Also draw each grid as a heatmap PNG with token labels (needs matplotlib: maskcli[plot])."),
+    typer.Option(help="Also draw each grid as a heatmap PNG with token labels (needs matplotlib: maskcli[plot]).", rich_help_panel=PICTURES),
 ]
-SeedOpt = Annotated[int, typer.Option(min=0, help="Seed of random draws: bert-mlm's --mlm-probability, xlnet without perm.")]
+SeedOpt = Annotated[int, typer.Option(min=0, help="Seed of random draws: bert-mlm's --mlm-probability, xlnet without perm.", rich_help_panel=MASKS)]
 MlmPositionsOpt = Annotated[
-    Optional[str], typer.Option(help="bert-mlm: exactly these token positions become [MASK], e.g. 1,3.")
+    Optional[str], typer.Option(help="bert-mlm: exactly these token positions become [MASK], e.g. 1,3.", rich_help_panel=MASKS)
 ]
 MlmProbabilityOpt = Annotated[
-    Optional[float], typer.Option(help="bert-mlm: the collator's mlm_probability [default: 0.15], drawn with --seed.")
+    Optional[float], typer.Option(help="bert-mlm: the collator's mlm_probability [default: 0.15], drawn with --seed.", rich_help_panel=MASKS)
 ]
 MlmRngOpt = Annotated[
-    Rng, typer.Option(help="bert-mlm: replay the collator's numpy (return_tensors='np') or torch ('pt') draws."),
+    Rng, typer.Option(help="bert-mlm: replay the collator's numpy (return_tensors='np') or torch ('pt') draws.", rich_help_panel=MASKS),
 ]
 ModelConfigOpt = Annotated[
     Optional[Path],
-    typer.Option(help="A model's config.json (or its directory): one grid per layer type (full/sliding/chunked)."),
+    typer.Option(help="A model's config.json (or its directory): one grid per layer type (full/sliding/chunked).", rich_help_panel=MASKS),
 ]
 AsOpt = Annotated[
     Optional[Convention],
-    typer.Option("--as", help="Convention of every matrix in --json / -o output [default: hf, 1 = attend]."),
+    typer.Option("--as", help="Convention of every matrix in --json / -o output [default: hf, 1 = attend].", rich_help_panel=OUTPUT),
 ]
-DtypeOpt = Annotated[Dtype, typer.Option(help="dtype whose finfo.min blocks cells with --as eager.")]
+DtypeOpt = Annotated[Dtype, typer.Option(help="dtype whose finfo.min blocks cells with --as eager.", rich_help_panel=OUTPUT)]
 QOffsetOpt = Annotated[
     int,
-    typer.Option(help="KV cache: the first N tokens are cached, queries are the rest (bottom-right aligned)."),
+    typer.Option(help="KV cache: the first N tokens are cached, queries are the rest (bottom-right aligned).", rich_help_panel=MASKS),
 ]
 DocLengthsOpt = Annotated[
     Optional[str],
-    typer.Option(help="Packed documents' lengths, e.g. 3,2,1 (else position_ids resets, else EOS ends a document)."),
+    typer.Option(help="Packed documents' lengths, e.g. 3,2,1 (else position_ids resets, else EOS ends a document).", rich_help_panel=MASKS),
 ]
 BlockIdsOpt = Annotated[
     Optional[str],
-    typer.Option(help="Per-token block ids for --mask blocks, e.g. -1,0,0,0,-1,-1 (-1 = text)."),
+    typer.Option(help="Per-token block ids for --mask blocks, e.g. -1,0,0,0,-1,-1 (-1 = text).", rich_help_panel=MASKS),
 ]
 
 

@@ -8,6 +8,9 @@ from typing import Annotated, Optional
 
 import typer
 
+from maskcli.cli.help import SFT
+
+
 class TruncationMode(str, Enum):
     keep_start = "keep_start"
     keep_end = "keep_end"
@@ -19,25 +22,25 @@ class PackingStrategy(str, Enum):
 
 
 SftOpt = Annotated[bool, typer.Option("--sft", help="Prepare records as TRL's SFTTrainer and its collator do: "
-                                      "labels, roles, packing.")]
+                                      "labels, roles, packing.", rich_help_panel=SFT)]
 TruncationModeOpt = Annotated[Optional[TruncationMode], typer.Option(
-    help="--sft: keep the start or the end of long examples [default: keep_start].")]
+    help="--sft: keep the start or the end of long examples [default: keep_start].", rich_help_panel=SFT)]
 PackingOpt = Annotated[Optional[bool], typer.Option("--packing/--no-packing", help="--sft: pack examples into "
-                                                    "rows of --max-length.")]
+                                                    "rows of --max-length.", rich_help_panel=SFT)]
 PackingStrategyOpt = Annotated[Optional[PackingStrategy], typer.Option(
-    help="--sft: bfd (documents kept whole) or wrapped [default: bfd].")]
+    help="--sft: bfd (documents kept whole) or wrapped [default: bfd].", rich_help_panel=SFT)]
 PaddingFreeOpt = Annotated[Optional[bool], typer.Option("--padding-free/--no-padding-free", help="--sft: flatten "
-                                                        "each batch into one row with position_ids.")]
+                                                        "each batch into one row with position_ids.", rich_help_panel=SFT)]
 CompletionOnlyLossOpt = Annotated[Optional[bool], typer.Option(
     "--completion-only-loss/--no-completion-only-loss",
-    help="--sft: train only the completion of prompt/completion records [default: on].")]
+    help="--sft: train only the completion of prompt/completion records [default: on].", rich_help_panel=SFT)]
 AssistantOnlyLossOpt = Annotated[Optional[bool], typer.Option(
     "--assistant-only-loss/--no-assistant-only-loss",
-    help="--sft: train only assistant tokens (the template's {% generation %} tags).")]
+    help="--sft: train only assistant tokens (the template's {% generation %} tags).", rich_help_panel=SFT)]
 EosTokenOpt = Annotated[Optional[str], typer.Option(help="--sft: the EOS appended to texts and completions "
-                                                    "[default: the tokenizer's].")]
+                                                    "[default: the tokenizer's].", rich_help_panel=SFT)]
 ChatTemplateOpt = Annotated[Optional[Path], typer.Option(
-    help="--sft: a .jinja chat template replacing the tokenizer's (chat_template_path).")]
+    help="--sft: a .jinja chat template replacing the tokenizer's (chat_template_path).", rich_help_panel=SFT)]
 
 
 def sft_settings(*, max_length, truncation_mode, packing, packing_strategy, padding_free, pad_to_multiple_of,

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, NamedTuple, Optional
 import typer
 
 from maskcli.cli.common import handles_input_errors, parse_range, progress_on_stderr, stdout_console
+from maskcli.cli.help import INPUT, OUTPUT, VIEW
 from maskcli.cli.options import (
     BatchSizeOpt,
     FilesOpt,
@@ -129,7 +130,7 @@ def show(
     files: FilesOpt = None,
     input_format: InputFormatOpt = None,
     field: Annotated[str, typer.Option("--field", "--dataset-text-field",
-                                       help="Record field holding the text.")] = "text",
+                                       help="Record field holding the text.", rich_help_panel=INPUT)] = "text",
     rows: RowsOpt = None,
     limit: LimitOpt = None,
     batch_size: BatchSizeOpt = 8,
@@ -143,20 +144,20 @@ def show(
     pad_to_multiple_of: PadToMultipleOpt = None,
     no_special_tokens: NoSpecialTokensOpt = False,
     pad_token: PadTokenOpt = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document per batch (JSON Lines).")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document per batch (JSON Lines).", rich_help_panel=OUTPUT)] = False,
     output: Annotated[
         Optional[Path],
-        typer.Option("--output", "-o", help="Write the JSON documents to FILE (atomically); FILE.npz: NumPy arrays."),
+        typer.Option("--output", "-o", help="Write the JSON documents to FILE (atomically); FILE.npz: NumPy arrays.", rich_help_panel=OUTPUT),
     ] = None,
-    no_matrices: Annotated[bool, typer.Option("--no-matrices", help="Leave the L x L masks out of the JSON.")] = False,
+    no_matrices: Annotated[bool, typer.Option("--no-matrices", help="Leave the L x L masks out of the JSON.", rich_help_panel=OUTPUT)] = False,
     token_range: Annotated[
-        Optional[str], typer.Option("--range", help="Zoom the grids to tokens A:B (e.g. 100:160).")
+        Optional[str], typer.Option("--range", help="Zoom the grids to tokens A:B (e.g. 100:160).", rich_help_panel=VIEW)
     ] = None,
     compact: Annotated[
-        bool, typer.Option("--compact", help="One character per cell: twice as many tokens per line.")
+        bool, typer.Option("--compact", help="One character per cell: twice as many tokens per line.", rich_help_panel=VIEW)
     ] = False,
     block_size: Annotated[
-        Optional[int], typer.Option(help="Block view of the combined mask: tiles of N tokens, full/partial/empty.")
+        Optional[int], typer.Option(help="Block view of the combined mask: tiles of N tokens, full/partial/empty.", rich_help_panel=VIEW)
     ] = None,
     mask: MaskOpt = None,
     model_config: ModelConfigOpt = None,

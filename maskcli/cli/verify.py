@@ -11,6 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from maskcli.cli.common import EXIT_FAILED, handles_input_errors, progress_on_stderr, stdout_console
+from maskcli.cli.help import MODEL, OUTPUT, TOKENIZER
 from maskcli.cli.mask_options import Dtype
 from maskcli.cli.options import (
     BatchSizeOpt,
@@ -71,25 +72,25 @@ class AttnImplementation(str, Enum):
 def verify(
     texts: TextsArg = None,
     files: FilesOpt = None,
-    model: Annotated[Optional[Path], typer.Option("--model", help="A local model directory (never remote code).")] = None,
+    model: Annotated[Optional[Path], typer.Option("--model", help="A local model directory (never remote code).", rich_help_panel=MODEL)] = None,
     model_config: Annotated[
-        Optional[Path], typer.Option(help="A model's config.json: with --random-init, a random model of it, offline.")
+        Optional[Path], typer.Option(help="A model's config.json: with --random-init, a random model of it, offline.", rich_help_panel=MODEL)
     ] = None,
-    random_init: Annotated[bool, typer.Option("--random-init", help="Random weights for --model-config.")] = False,
-    seed: Annotated[int, typer.Option(help="Seed of --random-init's weights.")] = 0,
-    dtype: Annotated[Dtype, typer.Option(help="dtype the model runs in; sets the default --atol.")] = Dtype.float32,
+    random_init: Annotated[bool, typer.Option("--random-init", help="Random weights for --model-config.", rich_help_panel=MODEL)] = False,
+    seed: Annotated[int, typer.Option(help="Seed of --random-init's weights.", rich_help_panel=MODEL)] = 0,
+    dtype: Annotated[Dtype, typer.Option(help="dtype the model runs in; sets the default --atol.", rich_help_panel=MODEL)] = Dtype.float32,
     atol: Annotated[
         Optional[float],
         typer.Option(help="Largest |logit difference| that agrees [default: float64 1e-8, float32 1e-4, "
-                          "float16 1e-2, bfloat16 5e-2]."),
+                          "float16 1e-2, bfloat16 5e-2].", rich_help_panel=MODEL),
     ] = None,
     no_use_cache: Annotated[
-        bool, typer.Option("--no-use-cache", help="Run with use_cache=False [default: as the model's config says].")
+        bool, typer.Option("--no-use-cache", help="Run with use_cache=False [default: as the model's config says].", rich_help_panel=MODEL)
     ] = False,
     attn_implementation: Annotated[
-        AttnImplementation, typer.Option(help="Attention implementation the model runs with.")
+        AttnImplementation, typer.Option(help="Attention implementation the model runs with.", rich_help_panel=MODEL)
     ] = AttnImplementation.sdpa,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document with every row's result.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document with every row's result.", rich_help_panel=OUTPUT)] = False,
     input_format: InputFormatOpt = None,
     field: FieldOpt = "text",
     rows: RowsOpt = None,
@@ -98,7 +99,7 @@ def verify(
     on_error: OnErrorOpt = OnError.fail,
     tokenizer: Annotated[
         Optional[str],
-        typer.Option("--tokenizer", "-t", help="Tokenizer for text records [default: the --model directory, else gpt2]."),
+        typer.Option("--tokenizer", "-t", help="Tokenizer for text records [default: the --model directory, else gpt2].", rich_help_panel=TOKENIZER),
     ] = None,
     padding: PaddingOpt = Padding.longest,
     max_length: MaxLengthOpt = None,
