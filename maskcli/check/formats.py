@@ -2,7 +2,7 @@
 
 Each formatter turns a :class:`~maskcli.check.report.Report` into a string; the CLI maps
 ``--format`` (a :class:`ReportFormat`) to one of them, ``text`` being the rich view in
-:mod:`maskcli.render.check`.
+:mod:`maskcli.render.check` and ``html`` the page of :mod:`maskcli.render.check_page`.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ class ReportFormat(str, Enum):
     github = "github"
     junit = "junit"
     markdown = "markdown"
+    html = "html"
 
 
 def to_json(report: "Report") -> str:
