@@ -75,3 +75,27 @@ values = st.recursive(scalars, lambda inner: st.lists(inner) | st.dictionaries(s
 @given(values)
 def test_indented_json_is_json(value):
     assert json.loads(indented_json(value)) == value
+
+
+def test_columnar_samples_are_the_rows_listed(tmp_path, monkeypatch):
+    """Parquet columns checked in the columnar layout (rows that pass the screen, over several record
+    batches) list the same rows with the same samples as workers checking records one by one."""
+    import pyarrow
+    import pyarrow.parquet as pq
+
+    from maskcli.check.arrow_input import arrow_files
+
+    rows = [[464 + (i + j) % 100 for j in range(300 if i % 7 == 3 else 5 + i % 4)] + [EOT] for i in range(2000)]
+    masks = [[1] * len(ids) for ids in rows]
+    path = tmp_path / "dense.parquet"
+    pq.write_table(pyarrow.table({"input_ids": rows, "attention_mask": masks}), path, row_group_size=300)
+    assert arrow_files([str(path)], None) is not None
+    monkeypatch.chdir(tmp_path)
+    flags = ("dense.parquet", "--pad-token", "eos", "--max-length", "256", "--format", "json", "--exit-zero")
+    columnar, by_rows = run(*flags).stdout, run(*flags, "--num-proc", "2").stdout
+    assert columnar == by_rows
+    (mc008,) = [f for f in json.loads(columnar)["findings"] if f["id"] == "MC008"]
+    assert mc008["count"] == 286 and [r["row"] for r in mc008["rows"]] == list(range(3, 70, 7))
+    for listed in mc008["rows"]:
+        ids = rows[listed["row"]]
+        assert listed["sample"]["input_ids"] == ids[:EDGE] + ids[-EDGE:] and listed["sample"]["length"] == len(ids)
