@@ -116,7 +116,7 @@ def _padding(report: Report) -> str:
     packing = p["greedy_packing"]
     efficiency = packing["efficiency"]
     rows.append(_bar_row("greedy packing", None if efficiency is None else 1 - efficiency,
-                         f"{_percent(None if efficiency is None else 1 - efficiency)} · {packing['packs']} packs, "
+                         f"{_percent(None if efficiency is None else 1 - efficiency)} · {packing['packs']} pack(s), "
                          f"{_percent(efficiency)} efficient"))
     return (f'<section class="panel wide" id="padding"><h3>padding waste (batch size {p["batch_size"]}, context '
             f'{escape(context)})</h3><table class="bars">{"".join(rows)}</table></section>')

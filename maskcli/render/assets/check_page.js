@@ -48,7 +48,8 @@
       "each token: position · text · id · attention_mask" + (labels ? " · label" : "")
       + (sample.position_ids ? " · position_id" : "") + "; ",
       el("span", {class: "tok pad swatch"}, "masked"), " ",
-      labels ? [el("span", {class: "tok trained swatch"}, "trained"), " ", el("span", {class: "tok ignored swatch"}, "-100")] : null);
+      labels ? [el("span", {class: "tok trained swatch"}, "trained"), " ", el("span", {class: "tok ignored swatch"}, "-100"),
+        " ", el("span", {class: "tok pad trained swatch"}, "masked but trained")] : null);
     return el("div", {class: "sample"}, el("p", {class: "muted"}, counts), legend, chips);
   }
 
