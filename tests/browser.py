@@ -1,5 +1,6 @@
 """Debian's chromium driven by playwright, for the HTML pages' browser tests, the screenshots in
-docs/img/ and benchmarks/bench_check_html.py: never a browser download, nothing from the network."""
+docs/img/ and benchmarks/bench_check_html.py: never a browser download, nothing from the network.
+``MASKCLI_CHROMIUM`` names another chromium binary (default /usr/bin/chromium, Debian's)."""
 
 from __future__ import annotations
 
