@@ -57,6 +57,24 @@ CLEAN_TEXTS = ["The cat sat on the mat.", "A dog barked at the moon.", "Hello wo
                "Padding is only waste.", "Short one here.", "Another sentence to read."]
 
 
+def planted_rows() -> list:
+    """Clean rows, every planted bug (twice), clean texts, an empty text and a double BOS: the golden datasets."""
+    bad = [row for _, row, _ in PLANTED_ROWS]
+    return CLEAN_ROWS + bad + CLEAN_GENERATE_ROWS + bad[::-1] + CLEAN_TEXTS + ["", "<|endoftext|>" * 2 + "hi"]
+
+
+def write_parquet(path: Path, rows: list) -> Path:
+    """The pre-tokenized rows of ``rows`` as Parquet (missing fields are nulls), in row groups of 7."""
+    import pyarrow
+    import pyarrow.parquet as pq
+
+    tokenized = [row for row in rows if isinstance(row, dict)]
+    columns = {name: [row.get(name) for row in tokenized]
+               for name in ("input_ids", "attention_mask", "labels", "position_ids")}
+    pq.write_table(pyarrow.table(columns), path, row_group_size=7)
+    return path
+
+
 def write_jsonl(path: Path, rows: list) -> Path:
     path.write_text("".join(json.dumps(row if isinstance(row, dict) else {"text": row}) + "\n" for row in rows))
     return path

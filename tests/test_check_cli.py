@@ -49,12 +49,16 @@ def test_fail_on_warning(tmp_path):
 def test_json_report(bad):
     result = run(bad, "--pad-token", "eos", "--batch-size", "1", "--format", "json")
     report = json.loads(result.stdout)
-    assert report["report_schema_version"] == 1
+    assert report["report_schema_version"] == 2
     assert report["summary"]["rows"] == 7 and report["summary"]["findings"] == {"error": 1, "warning": 0}
     (finding,) = report["findings"]
     assert {k: finding[k] for k in ("id", "name", "severity", "count")} == {
         "id": "MC004", "name": "trained-padding", "severity": "error", "count": 1}
     assert finding["rows"][0]["path"] == bad and finding["rows"][0]["line"] == 7
+    assert finding["rows"][0]["sample"] == {  # schema 2: the listed row itself, as checked
+        "length": 4, "omitted": None, "tokens": ["The", " cat", "<|endoftext|>", "<|endoftext|>"],
+        "input_ids": BAD["input_ids"], "attention_mask": BAD["attention_mask"], "labels": BAD["labels"],
+        "position_ids": None}
     lengths = report["summary"]["lengths"]
     assert lengths["min"] == 1 and lengths["max"] == 6 and sum(b["count"] for b in lengths["histogram"]) == 7
 

@@ -12,8 +12,9 @@ import pytest
 
 from check_fixtures import CLEAN_TEXTS, run, write_jsonl
 from conftest import SAMPLES
+from maskcli.check.formats import ReportFormat
 
-FORMATS = ("text", "json", "github", "junit", "markdown")
+FORMATS = tuple(f.value for f in ReportFormat)
 
 
 def one_error_line(result, *needles):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from check_fixtures import CLEAN_GENERATE_ROWS, CLEAN_ROWS, CLEAN_TEXTS, PLANTED_ROWS, run, write_jsonl
+from check_fixtures import planted_rows, run, write_jsonl, write_parquet
 
 GOLDEN = Path(__file__).parent / "golden" / "check"
 FORMATS = ("text", "json", "github", "junit", "markdown")
@@ -26,23 +26,13 @@ RUNS = {
 }
 
 
-def planted_rows() -> list:
-    bad = [row for _, row, _ in PLANTED_ROWS]
-    return CLEAN_ROWS + bad + CLEAN_GENERATE_ROWS + bad[::-1] + CLEAN_TEXTS + ["", "<|endoftext|>" * 2 + "hi"]
-
-
 @pytest.fixture(scope="module")
 def datasets(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("golden")
     rows = planted_rows()
     write_jsonl(folder / "planted.jsonl", rows)
-    pyarrow = pytest.importorskip("pyarrow")
-    import pyarrow.parquet as pq
-
-    tokenized = [row for row in rows if isinstance(row, dict)]
-    columns = {name: [row.get(name) for row in tokenized]
-               for name in ("input_ids", "attention_mask", "labels", "position_ids")}
-    pq.write_table(pyarrow.table(columns), folder / "planted.parquet", row_group_size=7)
+    pytest.importorskip("pyarrow")
+    write_parquet(folder / "planted.parquet", rows)
     return folder
 
 

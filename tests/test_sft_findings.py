@@ -44,6 +44,7 @@ def test_mc017_per_row_when_the_tags_mark_nothing_in_a_record(tmp_path, chatml):
     data = write_jsonl(tmp_path / "d.jsonl", [CHAT, no_assistant, CHAT])
     found = findings(str(data), "-t", chatml[0], "--sft", "--assistant-only-loss", "--chat-template", chatml[1])
     assert lines(found["MC017"]) == [2]
+    assert found["MC017"]["rows"][0]["sample"] is None  # TRL refuses the record: no tokens to show
 
 
 def test_show_refuses_a_template_without_generation_tags_in_one_line(tmp_path, chatml, cli):
@@ -61,6 +62,9 @@ def test_mc018_prompt_that_is_not_a_prefix_shows_the_divergence(tmp_path, chatml
     assert found["MC018"]["severity"] == "warning"
     assert lines(found["MC018"]) == [1]
     assert "' wor'" in found["MC018"]["rows"][0]["detail"]
+    sample = found["MC018"]["rows"][0]["sample"]  # the prepared example: prompt + completion, prompt untrained
+    assert "".join(sample["tokens"]).startswith("Hello world, this is a test.")
+    assert sample["labels"][0] == -100 and sample["labels"][-1] != -100
 
 
 def test_mc019_labels_shifted_by_hand(tmp_path):
@@ -181,6 +185,7 @@ def test_mc022_given_labels_train_the_prompt(tmp_path, chatml):
     assert found["MC022"]["severity"] == "error" and lines(found["MC022"]) == [1]
     assert f"{n} prompt token(s) trained at 0" in found["MC022"]["rows"][0]["detail"]
     assert "'The cat sat'" in found["MC022"]["rows"][0]["detail"]
+    assert found["MC022"]["rows"][0]["sample"]["input_ids"] == found["MC022"]["rows"][0]["sample"]["labels"] == ids
     assert "MC022" not in findings(str(data), "-t", chatml[0], "--sft", "--no-completion-only-loss")
 
 

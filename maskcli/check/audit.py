@@ -23,6 +23,7 @@ batch is costed on its own.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,6 +35,7 @@ from maskcli.check.arrow_input import ragged_from_arrow
 from maskcli.check.columnar import SIDES, RaggedBatch, Screened, screen
 from maskcli.check.config import CheckConfig
 from maskcli.check.registry import select_checks
+from maskcli.check.samples import RowSample
 from maskcli.check.sft_findings import label_issues
 from maskcli.check.rows import Context, RowAudit, pretokenized_row, tokenized_rows
 from maskcli.check.stats import Stats
@@ -45,21 +47,27 @@ from maskcli.data.tokenizer import NO_MAX_LENGTH, TokenizerHandle
 CHUNK_ROWS = 1024  # rows tokenized together (rounded to whole batches)
 
 
+SampleOf = Callable[[], "RowSample | None"]  # the listed row's sample, made only when the row is listed
+
+
 @dataclass
 class Hits:
-    """How many rows a check flagged, and the first few (source, detail)."""
+    """How many rows a check flagged, and the first few (source, detail) with a sample of each row."""
 
     count: int = 0
     first: list[tuple[Source, str]] = field(default_factory=list)
+    samples: list[RowSample | None] = field(default_factory=list)  # one per entry of ``first``
 
-    def add(self, source: Source, detail: str, keep: int) -> None:
+    def add(self, source: Source, detail: str, keep: int, sample: SampleOf | None = None) -> None:
         self.count += 1
         if len(self.first) < keep:
             self.first.append((source, detail))
+            self.samples.append(sample() if sample is not None else None)
 
     def merge(self, other: Hits, keep: int) -> None:
         self.count += other.count
         self.first = (self.first + other.first)[:keep]
+        self.samples = (self.samples + other.samples)[:keep]
 
 
 @dataclass
@@ -77,7 +85,8 @@ class Audit:
     full_without_eos: Hits = field(default_factory=Hits)  # rows filling max_length, not ending with EOS
     skipped: int = 0
     skipped_first: list[str] = field(default_factory=list)
-    pending: list[tuple[Source, bool]] = field(default_factory=list)  # unfinished batch: (source, padded as given)
+    # the unfinished batch: (source, padded as given, its sample)
+    pending: list[tuple[Source, bool, SampleOf]] = field(default_factory=list)
     sft: dict | None = None  # --sft: trained tokens by role, examples dropped (maskcli.check.sft)
     setup: dict[str, str] = field(default_factory=dict)  # findings about the set-up, not rows: {id: message}
 
@@ -86,9 +95,16 @@ class Audit:
         enabled = frozenset(c.id for c in select_checks(config.select, config.ignore))
         return cls(ctx, enabled, config.rows_per_finding, Stats(ctx.batch_size, ctx.layout))
 
-    def hit(self, code: str, source: Source, detail: str) -> None:
+    def __getstate__(self) -> dict:
+        """For pickling (a worker's audit): the unfinished batch's samples are made now, closures do not pickle."""
+        state = self.__dict__.copy()
+        state["pending"] = [(source, padded, functools.partial(_made, sample()))
+                            for source, padded, sample in self.pending]
+        return state
+
+    def hit(self, code: str, source: Source, detail: str, sample: SampleOf | None = None) -> None:
         if code in self.enabled:
-            self.hits.setdefault(code, Hits()).add(source, detail, self.keep)
+            self.hits.setdefault(code, Hits()).add(source, detail, self.keep, sample)
 
     def flag(self, code: str, message: str) -> None:
         """A finding about the set-up (the chat template), decided before any row: one, with no rows."""
@@ -112,7 +128,8 @@ class Audit:
             chunk = tokenized_rows([rows[i] for i in text] if len(text) < len(rows) else rows, self.ctx)
             given[text] = real[text] = chunk.lengths
             for i, code, detail in chunk.issues:
-                self.hit(code, rows[text[i]].source, detail)
+                row = rows[text[i]]
+                self.hit(code, row.source, detail, lambda row=row: RowSample.of_row(row))
             self.stats.truncated_rows += chunk.truncated
             self.stats.tokens_lost += chunk.tokens_lost
             self.stats.over_limit_rows += sum(code == "MC008" for _, code, _ in chunk.issues)
@@ -125,12 +142,13 @@ class Audit:
 
     def _pretokenized(self, row: Row) -> int:
         result: RowAudit = pretokenized_row(row, self.ctx)
+        sample = lambda: RowSample.of_row(row)  # noqa: E731
         for code, detail in result.issues + label_issues(row):
-            self.hit(code, row.source, detail)
+            self.hit(code, row.source, detail, sample)
             if code == "MC008":
                 self.stats.over_limit_rows += 1
         if result.side in ("left", "right"):
-            self.sides.setdefault(result.side, Hits()).add(row.source, f"padded on the {result.side}", self.keep)
+            self.sides.setdefault(result.side, Hits()).add(row.source, f"padded on the {result.side}", self.keep, sample)
         if result.trained is not None:
             self.stats.add_labels(1, result.real, result.trained)
         limit = self.ctx.limit
@@ -139,7 +157,8 @@ class Audit:
                 self.short_rows += 1
                 self.short_rows_with_eos += result.ends_with_eos
             elif result.real == limit and not result.ends_with_eos:
-                self.full_without_eos.add(row.source, f"fills max_length {limit} and does not end with EOS", self.keep)
+                self.full_without_eos.add(row.source, f"fills max_length {limit} and does not end with EOS", self.keep,
+                                          sample)
         return result.real
 
     def update_columnar(self, batch: RaggedBatch, sources: Sequence[Source]) -> None:
@@ -149,23 +168,24 @@ class Audit:
         real = screened.real.copy()
         done = 0
         for i in [*np.flatnonzero(screened.suspect).tolist(), len(batch)]:
-            self._clean(screened, sources, done, i)
+            self._clean(screened, batch, sources, done, i)
             if i < len(batch):
                 real[i] = self._pretokenized(batch.row(i, sources[i]))
             done = i + 1
         given = batch.lengths()
-        self._pend(sources, given > real)
+        self._pend(sources, given > real, lambda i: RowSample.of_row(batch.row(i, sources[i])))
         self._padded(self.stats.add(given, real))
 
-    def _clean(self, screened: Screened, sources: Sequence[Source], start: int, stop: int) -> None:
+    def _clean(self, screened: Screened, batch: RaggedBatch, sources: Sequence[Source], start: int, stop: int) -> None:
         """What :meth:`_pretokenized` counts, for rows ``start:stop`` that passed the screen."""
         if start >= stop:
             return
         span = slice(start, stop)
+        count = functools.partial(self._count, batch=batch, sources=sources, start=start)
         for code, side in enumerate(SIDES):
             if side in ("left", "right"):
-                self._count(self.sides.setdefault(side, Hits()), screened.side[span] == code, sources, start,
-                            lambda i, side=side: f"padded on the {side}")
+                count(self.sides.setdefault(side, Hits()), screened.side[span] == code,
+                      detail=lambda i, side=side: f"padded on the {side}")
         real = screened.real[span]
         if screened.trained is not None:
             self.stats.add_labels(stop - start, int(real.sum()), int(screened.trained[span].sum()))
@@ -174,28 +194,32 @@ class Audit:
             over = real > limit
             self.stats.over_limit_rows += int(over.sum())
             if "MC008" in self.enabled and over.any():
-                self._count(self.hits.setdefault("MC008", Hits()), over, sources, start,
-                            lambda i: f"{real[i]} real tokens, longer than max_length {limit}")
+                count(self.hits.setdefault("MC008", Hits()), over,
+                      detail=lambda i: f"{real[i]} real tokens, longer than max_length {limit}")
         if limit is not None and self.ctx.eos_id is not None:
             short = (real > 0) & (real < limit)
             self.short_rows += int(short.sum())
             self.short_rows_with_eos += int((short & screened.ends_with_eos[span]).sum())
-            self._count(self.full_without_eos, (real == limit) & ~screened.ends_with_eos[span], sources, start,
-                        lambda i: f"fills max_length {limit} and does not end with EOS")
+            count(self.full_without_eos, (real == limit) & ~screened.ends_with_eos[span],
+                  detail=lambda i: f"fills max_length {limit} and does not end with EOS")
 
-    def _count(self, hits: Hits, flags: np.ndarray, sources: Sequence[Source], start: int,
+    def _count(self, hits: Hits, flags: np.ndarray, *, batch: RaggedBatch, sources: Sequence[Source], start: int,
                detail: Callable[[int], str]) -> None:
-        """``hits.add`` for the flagged rows (sources and ``detail(i)`` made only for the first few kept;
-        ``i`` counts from ``start``)."""
+        """``hits.add`` for the flagged rows of ``batch`` (sources, ``detail(i)`` and samples made only for the
+        first few kept; ``i`` counts from ``start``)."""
         flagged = np.flatnonzero(flags)
         for i in flagged[: max(0, self.keep - len(hits.first))].tolist():
-            hits.first.append((sources[start + i], detail(i)))
+            source = sources[start + i]
+            hits.first.append((source, detail(i)))
+            hits.samples.append(RowSample.of_row(batch.row(start + i, source)))
         hits.count += int(flagged.size)
 
-    def _pend(self, sources: Sequence[Source], padded_as_given: np.ndarray) -> None:
-        """Keep the rows of the unfinished batch for :meth:`_padded`, when it may flag them."""
+    def _pend(self, sources: Sequence[Source], padded_as_given: np.ndarray, sample: Callable[[int], RowSample]) -> None:
+        """Keep the rows of the unfinished batch for :meth:`_padded`, when it may flag them
+        (``sample(i)`` makes row ``i``'s sample, if it is listed)."""
         if self._flags_batch_padding:
-            self.pending.extend(zip(sources, padded_as_given.tolist()))
+            self.pending.extend((source, padded, functools.partial(sample, i))
+                                for i, (source, padded) in enumerate(zip(sources, padded_as_given.tolist())))
 
     @property
     def _flags_batch_padding(self) -> bool:
@@ -203,7 +227,7 @@ class Audit:
 
     def _batched(self, rows: Sequence[Row], given: np.ndarray, real: np.ndarray) -> None:
         """Group rows into training batches; flag rows that batching pads when that is a problem."""
-        self._pend([row.source for row in rows], given > real)
+        self._pend([row.source for row in rows], given > real, lambda i: RowSample.of_row(rows[i]))
         self._padded(self.stats.add(given, real))
 
     def flush(self) -> None:
@@ -219,14 +243,14 @@ class Audit:
         if not flags.any():
             return
         for i in np.flatnonzero(flags):
-            source, padded_as_given = done[i]
+            source, padded_as_given, sample = done[i]
             if padded_as_given:  # its own padding was checked as given
                 continue
             if no_pad:
                 self.hit("MC013", source, f"a batch of {self.ctx.batch_size} pads this row, but the tokenizer has "
-                                           "no pad token; choose one with --pad-token")
+                                           "no pad token; choose one with --pad-token", sample)
             if right_in_generate:
-                self.hit("MC007", source, "a batch pads this row on the right, in --mode generate")
+                self.hit("MC007", source, "a batch pads this row on the right, in --mode generate", sample)
 
     def skip_log(self, log: SkipLog) -> None:
         self.skipped += log.count
@@ -247,6 +271,10 @@ class Audit:
         self.skipped_first = (self.skipped_first + other.skipped_first)[: self.keep]
         self.pending = list(other.pending)
         return self
+
+
+def _made(sample: RowSample | None) -> RowSample | None:
+    return sample
 
 
 def make_context(tok: TokenizerHandle, config: CheckConfig) -> tuple[Context, ResolvedSettings]:

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from maskcli.check.formats import ReportFormat
 from maskcli.errors import InputError
 
 if sys.version_info >= (3, 11):
@@ -44,7 +45,7 @@ CHOICES = {
     "mode": ("train", "generate"),
     "fail_on": ("error", "warning"),
     "on_error": ("fail", "skip"),
-    "format": ("text", "json", "github", "junit", "markdown"),
+    "format": tuple(f.value for f in ReportFormat),
     "truncation_mode": ("keep_start", "keep_end"),
     "packing_strategy": ("bfd", "wrapped"),
 }

@@ -2,7 +2,7 @@
 
 Each formatter turns a :class:`~maskcli.check.report.Report` into a string; the CLI maps
 ``--format`` (a :class:`ReportFormat`) to one of them, ``text`` being the rich view in
-:mod:`maskcli.render.check`.
+:mod:`maskcli.render.check` and ``html`` the page of :mod:`maskcli.render.check_page`.
 """
 
 from __future__ import annotations
@@ -24,10 +24,32 @@ class ReportFormat(str, Enum):
     github = "github"
     junit = "junit"
     markdown = "markdown"
+    html = "html"
 
 
 def to_json(report: "Report") -> str:
-    return json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"
+    return indented_json(report.to_dict()) + "\n"
+
+
+def indented_json(value: object, indent: str = "") -> str:
+    """``json.dumps(value, indent=2)``, except that a list of numbers, strings or nulls stays on one line
+    (a row sample's ids, mask and labels)::
+
+        {
+          "checks": ["MC001", "MC002"],
+          "rows": [
+            {"a": 1}
+          ]
+        }
+    """
+    inner = indent + "  "
+    if isinstance(value, dict) and value:
+        items = (f"{inner}{json.dumps(key, ensure_ascii=False)}: {indented_json(item, inner)}"
+                 for key, item in value.items())
+        return "{\n" + ",\n".join(items) + f"\n{indent}}}"
+    if isinstance(value, list) and any(isinstance(item, (dict, list)) for item in value):
+        return "[\n" + ",\n".join(inner + indented_json(item, inner) for item in value) + f"\n{indent}]"
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _escape_data(value: str) -> str:

@@ -2,23 +2,25 @@
 
 The JSON form (``--format json``) is versioned by ``report_schema_version`` and documented in
 docs/json.md: ``summary`` holds the statistics, ``findings`` one entry per check that fired, with
-the first rows (``{"path", "line"}`` or ``{"path", "row"}``, plus a ``detail``).
+the first rows (``{"path", "line"}`` or ``{"path", "row"}``, plus a ``detail`` and, from schema 2, a
+``sample`` of the row: :mod:`maskcli.check.samples`).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from maskcli import __version__
 from maskcli.check.audit import Audit, Hits, make_context
 from maskcli.check.config import CheckConfig
 from maskcli.check.registry import CHECKS, Severity
+from maskcli.check.samples import RowSample
 from maskcli.data.records import Source
 from maskcli.data.tokenizer import TokenizerHandle
 
-REPORT_SCHEMA_VERSION = 1
+REPORT_SCHEMA_VERSION = 2  # 2: findings[].rows[].sample
 
 
 @dataclass(frozen=True)
@@ -29,10 +31,17 @@ class Finding:
     message: str
     count: int  # rows flagged (1 for a dataset-wide finding such as MC010)
     rows: list[tuple[Source, str]]  # the first rows, each with what exactly is wrong
+    samples: list[RowSample | None] = field(default_factory=list)  # one per row (None: no tokens to show)
+
+    def __post_init__(self) -> None:
+        if len(self.samples) != len(self.rows):
+            raise ValueError(f"{self.id}: {len(self.rows)} rows but {len(self.samples)} samples")
 
     def to_dict(self) -> dict:
         return {"id": self.id, "name": self.name, "severity": self.severity.value, "message": self.message,
-                "count": self.count, "rows": [source.describe() | {"detail": detail} for source, detail in self.rows]}
+                "count": self.count,
+                "rows": [source.describe() | {"detail": detail, "sample": sample.to_dict() if sample else None}
+                         for (source, detail), sample in zip(self.rows, self.samples, strict=True)]}
 
 
 @dataclass(frozen=True)
@@ -91,7 +100,7 @@ def build_report(audit: Audit, tok: TokenizerHandle, config: CheckConfig, inputs
     summary = stats.summary(ctx.limit) | {"skipped_rows": audit.skipped, "skipped_first": audit.skipped_first}
     if audit.sft is not None:
         summary["sft"] = audit.sft
-    hits = {code: Hits(h.count, list(h.first)) for code, h in audit.hits.items()}
+    hits = {code: Hits(h.count, list(h.first), list(h.samples)) for code, h in audit.hits.items()}
     left, right = audit.sides.get("left", Hits()), audit.sides.get("right", Hits())
     if left.count and right.count and "MC007" in audit.enabled:
         hits.setdefault("MC007", Hits()).merge(min(left, right, key=lambda h: h.count), audit.keep)
@@ -112,7 +121,8 @@ def build_report(audit: Audit, tok: TokenizerHandle, config: CheckConfig, inputs
             message += f"; {rate:.2%} is {'above' if over else 'within'} max_truncation_rate " \
                        f"{config.max_truncation_rate:.2%}"
         findings.append(Finding(code, check.name, severity, message, h.count,
-                                [(source, named_tokens(detail, tok)) for source, detail in h.first]))
+                                [(source, named_tokens(detail, tok)) for source, detail in h.first],
+                                [sample.named(tok) if sample is not None else None for sample in h.samples]))
     for code, message in audit.setup.items():
         findings.append(Finding(code, CHECKS[code].name, CHECKS[code].severity, message, 1, []))
     configured = summary["padding"]["as_configured"]

@@ -21,6 +21,7 @@ from maskcli.data.batches import SkipLog
 from maskcli.check.audit import Audit
 from maskcli.check.config import CheckConfig
 from maskcli.check.rows import Context
+from maskcli.check.samples import RowSample
 from maskcli.check.sft_findings import example_issues
 from maskcli.check.workers import results_in_order
 from maskcli.data.readers import RowError
@@ -91,7 +92,7 @@ def _audited(examples: Iterable[Example], audit: Audit) -> Iterator[Example]:
     """The record-level findings of each example, before packing joins examples."""
     for example in examples:
         for code, detail in example_issues(example):
-            audit.hit(code, example.source, detail)
+            audit.hit(code, example.source, detail, lambda example=example: RowSample.of_example(example))
         yield example
 
 

@@ -42,6 +42,7 @@ Examples:
   maskcli check data/*.parquet --pad-token eos --mode generate --padding-side left
   maskcli check tokenized.jsonl --select MC003,MC004,MC005 --format github
   maskcli check train.jsonl --format json --output-file report.json --exit-zero
+  maskcli check train.jsonl --format html --output-file report.html
   maskcli check big.jsonl --num-proc 4 --ignore MC010
 """
 
@@ -57,7 +58,7 @@ class FailOn(str, Enum):
 
 
 def formatters() -> "dict[ReportFormat, Callable[[Report, bool], str]]":
-    """``--format`` -> formatter (the text one needs rich, imported only when used)."""
+    """``--format`` -> formatter (the text and html ones are imported only when used)."""
     from maskcli.check import formats
 
     def text(report: "Report", color: bool) -> str:
@@ -65,12 +66,18 @@ def formatters() -> "dict[ReportFormat, Callable[[Report, bool], str]]":
 
         return render_report(report, color)
 
+    def html(report: "Report", color: bool) -> str:
+        from maskcli.render.check_page import to_html
+
+        return to_html(report)
+
     return {
         formats.ReportFormat.text: text,
         formats.ReportFormat.json: lambda report, color: formats.to_json(report),
         formats.ReportFormat.github: lambda report, color: formats.to_github(report),
         formats.ReportFormat.junit: lambda report, color: formats.to_junit(report),
         formats.ReportFormat.markdown: lambda report, color: formats.to_markdown(report),
+        formats.ReportFormat.html: html,
     }
 
 
