@@ -180,3 +180,29 @@ def test_range_wider_than_the_terminal_names_the_keys_it_draws():
     assert result.exit_code == 0, result.output
     assert "showing tokens 100:147 of 200; zoom with --range A:B or fit more with --compact" in result.output
     assert all(len(line) <= 100 for line in result.output.splitlines())
+
+
+def test_the_token_table_reads_byte_pieces_as_text(cli):
+    result = cli("show", "こんにちは 👋")
+    assert result.exit_code == 0, result.stderr
+    header, first = result.stdout.split("\n#", 1)[1].splitlines()[:2]
+    assert header.split() == ["token", "text", "id"]
+    assert first.split() == ["0", "ãģĵ", "こ", "46036"]
+    assert "␠👋" in result.stdout
+    plain = cli("show", "The cat sat")
+    assert plain.stdout.split("\n#", 1)[1].splitlines()[0].split() == ["token", "id"]  # Ġ alone is no reason
+
+
+def test_prompt_completion_rows_show_roles_and_where_the_completion_starts(cli):
+    result = cli("show", "-f", "samples/prompt_completion.jsonl", "--sft", "--rows", "0:1")
+    assert result.exit_code == 0, result.stderr
+    table = result.stdout.split("\n #", 1)[1].splitlines()
+    assert table[0].split() == ["token", "id", "role", "label"]
+    assert table[1].split() == ["0", "Q", "48", "prompt", "-100"]
+    assert table[13].split() == ["12", "ĠParis", "6342", "completion", "6342"]
+    text = " ".join(result.stdout.split())
+    assert "trained by role (completion_mask): prompt 0/12 trained · completion 2/2; the completion starts at token 12" in text
+    doc = json.loads(cli("show", "-f", "samples/prompt_completion.jsonl", "--sft", "--rows", "0:1", "--json",
+                         "--no-matrices").stdout)
+    assert doc["sequences"][0]["trained_by_role"] == {"prompt": {"tokens": 12, "trained": 0},
+                                                     "completion": {"tokens": 2, "trained": 2}}

@@ -85,7 +85,7 @@ class RowSample:
 
     def named(self, tok: TokenizerHandle) -> RowSample:
         """With the text of each token (each end decoded on its own, ids outside the vocabulary as None)."""
-        from maskcli.sft.text import token_texts
+        from maskcli.data.token_text import token_texts
 
         vocab = tok.full_vocab_size
         texts: list[str | None] = []

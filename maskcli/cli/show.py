@@ -393,12 +393,6 @@ def emit_batches(
             render_rows_blocks(console, analysis.rows, view.block_size, view.token_range, view.compact, title)
         else:
             render_batch(console, tok, analysis.rows, grid_view, title=title)
-        for index, row in enumerate(batch.rows):
-            if row.labels_from is not None:
-                from maskcli.sft.rows import describe_trained, trained_by_role  # only rows with labels
-
-                console.print(f"row {index} ({row.labels_from}): {describe_trained(trained_by_role([row]))}",
-                              highlight=False)
         if pictures.png:
             panels += batch_panels(analysis.rows)
     pictures.write(console, "maskcli show", lambda: panels, mask_caption(request), view.token_range, view.block_size)

@@ -13,6 +13,7 @@ from maskcli.data.padding import MaskDisagreement, mask_pad_disagreement, padded
 from maskcli.masks.packing import from_position_ids
 from maskcli.masks.positions import derived_position_ids
 from maskcli.data.records import Row
+from maskcli.data.token_text import token_texts
 from maskcli.data.tokenizer import TokenizerHandle
 
 IGNORE_INDEX = -100
@@ -21,6 +22,7 @@ IGNORE_INDEX = -100
 @dataclass(frozen=True)
 class RowFacts:
     tokens: list[str | None]
+    texts: list[str]  # what a person reads per token (byte pieces merged: maskcli.data.token_text)
     special_tokens_mask: np.ndarray  # the tokenizer's own (added special tokens); by id for given rows
     special_id: np.ndarray  # True where the id is a special token, even one typed in the text
     position_ids: np.ndarray | None  # given, or derived for left padding
@@ -49,7 +51,9 @@ def row_facts(tok: TokenizerHandle, row: Row) -> RowFacts:
     disagreement = None
     if row.pretokenized and len(mask) == len(ids) and tok.pad_token_id is not None:
         disagreement = pad_disagreement(row, tok.pad_token_id, tok.bos_token_id, tok.eos_token_id)
-    return RowFacts(tok.tokens(ids), special, special_id, positions, derived, documents, trained, final_eos, disagreement)
+    tokens = tok.tokens(ids)
+    return RowFacts(tokens, token_texts(tok, ids.tolist()), special, special_id, positions, derived, documents, trained,
+                    final_eos, disagreement)
 
 
 def final_eos_trained(row: Row, eos_id: int | None) -> bool | None:

@@ -33,9 +33,20 @@ class View:
 
 
 def token_table(seq: Row, facts: RowFacts, window: tuple[int, int]) -> Text:
-    """Index, token, id and kind, plus label / position / document columns when the row has them."""
-    columns = [("#", "right"), ("token", "left"), ("id", "right")]
+    """Index, token, (decoded text,) id and kind, plus role / label / position / document columns when
+    the row has them. The ``text`` column appears when some token reads differently from its piece
+    (``ãģĵãĤĵ`` is ``こん``), not for the space markers ``Ġ``/``▁`` alone."""
+    columns = [("#", "right"), ("token", "left")]
     extra = []
+    if reads_differently(facts.tokens, facts.texts):
+        columns.append(("text", "left"))
+        extra.append(lambda i: Text(printable(facts.texts[i]) if facts.texts[i] else "·" if facts.tokens[i] else "",
+                                    style="" if facts.texts[i] else "bright_black"))
+    columns.append(("id", "right"))
+    extra.append(lambda i: Text(str(int(seq.input_ids[i]))))
+    if seq.roles is not None:
+        columns.append(("role", "left"))
+        extra.append(lambda i: Text(str(seq.roles[i] or ""), style=ROLE_STYLES.get(seq.roles[i], "")))
     if seq.labels is not None and facts.trained is not None:
         columns.append(("label", "right"))
         extra.append(lambda i: Text(str(seq.labels[i]), style="bold green") if facts.trained[i]
@@ -64,9 +75,20 @@ def token_table(seq: Row, facts: RowFacts, window: tuple[int, int]) -> Text:
             kind.append(" attended pad!", style="bold yellow")
         label = Text("<not in vocabulary>", style="bold red") if token is None else Text(printable(token))
         label.truncate(TOKEN_WIDTH, overflow="ellipsis")
-        rows.append([Text(str(i), style="bright_black"), label, Text(str(int(seq.input_ids[i]))),
-                     *(cell(i) for cell in extra), kind])
+        rows.append([Text(str(i), style="bright_black"), label, *(cell(i) for cell in extra), kind])
     return aligned(columns, rows)
+
+
+ROLE_STYLES = {"system": "blue", "user": "cyan", "assistant": "bold magenta", "tool": "yellow", "prompt": "cyan",
+               "completion": "bold magenta"}
+SPACE_MARKERS = str.maketrans({"Ġ": " ", "▁": " ", "Ċ": "\n", "ĉ": "\t"})
+
+
+def reads_differently(tokens: Sequence[str | None], texts: Sequence[str]) -> bool:
+    """Whether some token's decoded text is not just its piece, up to space markers and the spaces
+    a decoder puts between pieces: ``["Ġcat"], [" cat"]`` -> False, ``["ãģĵ"], ["こ"]`` -> True."""
+    return any(token is not None and token.translate(SPACE_MARKERS).strip() != text.strip()
+               for token, text in zip(tokens, texts))
 
 
 TOKEN_WIDTH = 32
@@ -107,6 +129,11 @@ def row_notes(seq: Row, facts: RowFacts, tok_has_no_pad: bool) -> list[Text]:
         if facts.final_eos_trained is not None:
             line += "; final EOS " + ("trained" if facts.final_eos_trained else "NOT trained: the model never learns to stop")
         notes.append(Text(line, style="yellow" if facts.final_eos_trained is False else "bright_black"))
+    if seq.labels_from is not None:
+        from maskcli.sft.rows import describe_trained, trained_by_role  # only rows with labels
+
+        notes.append(Text(f"trained by role ({seq.labels_from}): {describe_trained(trained_by_role([seq]))}"
+                          + completion_start(seq), style="bright_black"))
     if facts.positions_derived:
         notes.append(Text("pos*: position ids derived as generate() does: cumsum(mask) - 1, pads 0", style="bright_black"))
     if seq.pretokenized and not seq.given_attention_mask:
@@ -121,6 +148,14 @@ def row_notes(seq: Row, facts: RowFacts, tok_has_no_pad: bool) -> list[Text]:
             style="bold yellow",
         ))
     return notes
+
+
+def completion_start(seq: Row) -> str:
+    """``; the completion starts at token 12`` for prompt/completion rows (roles prompt, completion)."""
+    roles = list(seq.roles or ())
+    if "prompt" not in roles or "completion" not in roles:
+        return ""
+    return f"; the completion starts at token {roles.index('completion')}"
 
 
 def fit_window(length: int, width: int, view: View, style: GridStyle) -> tuple[int, int]:

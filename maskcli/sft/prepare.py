@@ -214,6 +214,8 @@ def _prompt_completion(source, record, tok, options, template, eos, require_assi
     else:
         raise RowError(source, "fields 'prompt' and 'completion' must both be strings or both lists of messages")
     start = common_prefix_length(prompt_ids, ids)
+    if roles is None:  # standard prompt/completion: the tokens are the prompt's, then the completion's
+        roles = ["prompt"] * start + ["completion"] * (len(ids) - start)
     divergence = tok.backend.decode(prompt_ids[start:], skip_special_tokens=False) if start < len(prompt_ids) else None
     masks, names = [], []
     if completion_only:

@@ -55,13 +55,11 @@ def describe_trained(counts: dict[str, dict[str, int]]) -> str:
     return (parts[0] + " trained" + "".join(f" · {p}" for p in parts[1:])) if parts else "no labels"
 
 
-def sft_record(tok, row: Row) -> dict:
-    """The JSON keys ``--sft`` adds to a sequence: where labels came from, roles, token texts, counts."""
-    from maskcli.sft.text import token_texts
-
+def sft_record(row: Row, texts: Sequence[str]) -> dict:
+    """The JSON keys ``--sft`` adds to a sequence: where labels came from, roles, token ``texts``, counts."""
     return {
         "labels_from": row.labels_from,
         "roles": list(row.roles) if row.roles is not None else None,
-        "token_text": token_texts(tok, row.input_ids.tolist()),
+        "token_text": list(texts),
         "trained_by_role": trained_by_role([row]),
     }

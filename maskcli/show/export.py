@@ -103,7 +103,7 @@ def sequence_record(batch: BatchAnalysis, index: int, analysis: RowAnalysis, mat
     if seq.labels_from is not None:
         from maskcli.sft.rows import sft_record
 
-        record.update(sft_record(batch.tokenizer, seq))
+        record.update(sft_record(seq, facts.texts))
     if matrix is not None:
         record["masks"] = {item.name: matrix(item.dense("the JSON", "leave the matrices out with --no-matrices"), item, analysis)
                            for item in analysis.masks}

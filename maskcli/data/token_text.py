@@ -17,7 +17,20 @@ MAX_PIECES = 4  # a UTF-8 character has at most 4 bytes
 
 
 def token_texts(tok: TokenizerHandle, ids: Sequence[int]) -> list[str]:
-    decode = tok.backend.decode
+    """The text each token adds, e.g. gpt2's ``[46036, 22174]`` -> ``["こ", "ん"]``."""
+    ids = [int(i) for i in ids]
+    singles = tok.backend.decode_batch([[i] for i in ids], skip_special_tokens=False)
+    if not any(REPLACEMENT in piece for piece in singles):
+        # every token is whole on its own, so each group is one token: the text it adds after the
+        # previous token, decoded for the whole row in two batched calls (as :func:`_after` does one by one)
+        pairs = tok.backend.decode_batch([ids[k - 1:k + 1] for k in range(1, len(ids))], skip_special_tokens=False)
+        return singles[:1] + [both[len(before):] if both.startswith(before) else single
+                              for before, both, single in zip(singles, pairs, singles[1:])]
+    return _grouped(tok.backend.decode, ids)
+
+
+def _grouped(decode, ids: list[int]) -> list[str]:
+    """Tokens merged into groups until each decodes to whole characters (byte pieces)."""
     texts: list[str] = []
     previous: list[int] = []
     start = 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, strategies as st
 
-from maskcli.sft.text import token_texts
+from maskcli.data.token_text import token_texts
 from maskcli.data.tokenizer import load_tokenizer
 
 TEXTS = st.text(alphabet=st.sampled_from(list("ab cé漢字👋🎉\n")), min_size=1, max_size=20)
@@ -34,3 +34,13 @@ def test_byte_pieces_of_one_character_are_merged_onto_the_first():
     pieces = token_texts(gpt2, ids)
     assert [p for p in pieces if p] == ["こ", "ん", "に", "ち", "は", " 👋"]
     assert "\ufffd" not in "".join(pieces)
+
+
+@given(text=st.text(alphabet=st.sampled_from(list("ab cd\n.")), min_size=1, max_size=30))
+def test_the_batched_path_gives_what_token_by_token_decoding_gives(tokenizers, text):
+    """Tokens that are whole characters on their own take the batched path; it equals the grouped one."""
+    from maskcli.data.token_text import _grouped
+
+    ours, hf = tokenizers
+    ids = hf(text)["input_ids"]
+    assert token_texts(ours, ids) == _grouped(ours.backend.decode, ids)
