@@ -139,3 +139,23 @@ def test_config_that_is_not_a_file_says_what_it_is(tmp_path, clean_data):
 @pytest.fixture
 def clean_data(tmp_path):
     return str(write_jsonl(tmp_path / "clean.jsonl", CLEAN_TEXTS))
+
+
+def test_each_choice_is_defined_once_and_the_cli_enums_are_built_from_it():
+    import importlib
+
+    from maskcli.check.config import CHOICES
+    from maskcli.masks.choices import CONVENTIONS, DTYPES
+    from maskcli.masks.conventions import FINFO_MIN
+
+    options = importlib.import_module("maskcli.cli.options")
+    masks = importlib.import_module("maskcli.cli.mask_options")
+    sft = importlib.import_module("maskcli.cli.sft_options")
+    check = importlib.import_module("maskcli.cli.check")
+    assert tuple(FINFO_MIN) == DTYPES
+    for enum, config_key in ((options.Padding, "padding"), (options.Side, "padding_side"), (options.Loader, "loader"),
+                             (options.OnError, "on_error"), (sft.TruncationMode, "truncation_mode"),
+                             (sft.PackingStrategy, "packing_strategy"), (check.Mode, "mode"), (check.FailOn, "fail_on")):
+        assert tuple(e.value for e in enum) == CHOICES[config_key]
+    assert tuple(e.value for e in masks.Convention) == CONVENTIONS
+    assert tuple(e.value for e in masks.Dtype) == DTYPES

@@ -31,6 +31,9 @@ from pathlib import Path
 from typing import Any
 
 from maskcli.check.formats import ReportFormat
+from maskcli.check.registry import Severity
+from maskcli.data.choices import LOADERS, ON_ERRORS, PADDINGS, SIDES
+from maskcli.sft.options import PACKING_STRATEGIES, TRUNCATION_MODES
 from maskcli.errors import InputError
 
 if sys.version_info >= (3, 11):
@@ -38,16 +41,17 @@ if sys.version_info >= (3, 11):
 else:  # the same parser, before it joined the standard library
     import tomli as tomllib
 
+MODES = ("train", "generate")  # audit rows as a training batch or as a batched generate() prompt
 CHOICES = {
-    "padding": ("longest", "max_length", "none"),
-    "padding_side": ("left", "right"),
-    "loader": ("auto", "transformers"),
-    "mode": ("train", "generate"),
-    "fail_on": ("error", "warning"),
-    "on_error": ("fail", "skip"),
+    "padding": PADDINGS,
+    "padding_side": SIDES,
+    "loader": LOADERS,
+    "mode": MODES,
+    "fail_on": tuple(s.value for s in Severity),
+    "on_error": ON_ERRORS,
     "format": tuple(f.value for f in ReportFormat),
-    "truncation_mode": ("keep_start", "keep_end"),
-    "packing_strategy": ("bfd", "wrapped"),
+    "truncation_mode": TRUNCATION_MODES,
+    "packing_strategy": PACKING_STRATEGIES,
 }
 POSITIVE = ("max_length", "pad_to_multiple_of", "batch_size", "num_proc", "rows_per_finding")
 RATIOS = ("max_padding_ratio", "max_truncation_rate")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
-from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
@@ -13,8 +12,10 @@ import typer
 
 from maskcli.cli.common import EXIT_FAILED, EXIT_OK, handles_input_errors, progress_on_stderr
 from maskcli.cli.help import CHECKS, ENCODING, INPUT, OUTPUT, RUN, SFT
+from maskcli.check.config import MODES
 from maskcli.check.formats import ReportFormat
-from maskcli.cli.options import LoaderOpt, OnError, PadTokenOpt, Padding, Side, TokenizerOpt
+from maskcli.check.registry import Severity
+from maskcli.cli.options import LoaderOpt, OnError, PadTokenOpt, Padding, Side, TokenizerOpt, choices
 from maskcli.cli.sft_options import (
     AssistantOnlyLossOpt,
     ChatTemplateOpt,
@@ -47,14 +48,8 @@ Examples:
 """
 
 
-class Mode(str, Enum):
-    train = "train"
-    generate = "generate"
-
-
-class FailOn(str, Enum):
-    error = "error"
-    warning = "warning"
+Mode = choices("Mode", MODES)
+FailOn = choices("FailOn", tuple(s.value for s in Severity))
 
 
 def formatters() -> "dict[ReportFormat, Callable[[Report, bool], str]]":

@@ -9,35 +9,20 @@ from __future__ import annotations
 
 import io
 import itertools
-from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
 
 from maskcli.cli.help import MASKS, OUTPUT, PICTURES
+from maskcli.cli.options import choices
 from maskcli.errors import InputError
+from maskcli.masks.choices import CONVENTIONS, DTYPES, RNGS
 
 
-class Convention(str, Enum):
-    hf = "hf"
-    sdpa = "sdpa"
-    eager = "eager"
-    mha = "mha"
-    flex_predicate = "flex-predicate"
-    flash = "flash"
-
-
-class Dtype(str, Enum):
-    float32 = "float32"
-    float16 = "float16"
-    bfloat16 = "bfloat16"
-    float64 = "float64"
-
-
-class Rng(str, Enum):
-    numpy = "numpy"
-    torch = "torch"
+Convention = choices("Convention", CONVENTIONS)
+Dtype = choices("Dtype", DTYPES)
+Rng = choices("Rng", RNGS)
 
 
 MaskOpt = Annotated[

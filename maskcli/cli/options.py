@@ -8,22 +8,21 @@ from typing import Annotated, Optional
 import typer
 
 from maskcli.cli.help import ENCODING, INPUT, TOKENIZER
+from maskcli.data.choices import LOADERS, ON_ERRORS, PADDINGS, SIDES
 
 
-class Padding(str, Enum):
-    longest = "longest"
-    max_length = "max_length"
-    none = "none"
+def choices(name: str, values: tuple[str, ...]) -> type[Enum]:
+    """A ``str`` Enum of the core's ``values`` for typer's choices (``flex-predicate`` is member ``flex_predicate``).
+
+    >>> choices("Side", ("left", "right")).left.value
+    'left'
+    """
+    return Enum(name, {value.replace("-", "_"): value for value in values}, type=str)  # type: ignore[return-value]
 
 
-class Side(str, Enum):
-    left = "left"
-    right = "right"
-
-
-class OnError(str, Enum):
-    fail = "fail"
-    skip = "skip"
+Padding = choices("Padding", PADDINGS)
+Side = choices("Side", SIDES)
+OnError = choices("OnError", ON_ERRORS)
 
 
 TokenizerOpt = Annotated[
@@ -35,9 +34,7 @@ TokenizerOpt = Annotated[
         rich_help_panel=TOKENIZER,
     ),
 ]
-class Loader(str, Enum):
-    auto = "auto"
-    transformers = "transformers"
+Loader = choices("Loader", LOADERS)
 
 
 LoaderOpt = Annotated[

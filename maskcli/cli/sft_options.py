@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
+from maskcli.cli.options import choices
+from maskcli.sft.options import PACKING_STRATEGIES, TRUNCATION_MODES
+
 from maskcli.cli.help import SFT
 
 
-class TruncationMode(str, Enum):
-    keep_start = "keep_start"
-    keep_end = "keep_end"
-
-
-class PackingStrategy(str, Enum):
-    bfd = "bfd"
-    wrapped = "wrapped"
+TruncationMode = choices("TruncationMode", TRUNCATION_MODES)
+PackingStrategy = choices("PackingStrategy", PACKING_STRATEGIES)
 
 
 SftOpt = Annotated[bool, typer.Option("--sft", help="Prepare records as TRL's SFTTrainer and its collator do: "

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -14,6 +13,7 @@ from maskcli.cli.common import EXIT_FAILED, handles_input_errors, progress_on_st
 from maskcli.cli.help import MODEL, OUTPUT, TOKENIZER
 from maskcli.cli.mask_options import Dtype
 from maskcli.cli.options import (
+    choices,
     BatchSizeOpt,
     FieldOpt,
     FilesOpt,
@@ -44,6 +44,7 @@ from maskcli.cli.sft_options import (
     TruncationModeOpt,
 )
 from maskcli.errors import InputError
+from maskcli.verify.model import ATTN_IMPLEMENTATIONS
 
 VERIFY_HELP = """Run each row of a batch on a model and compare it with the row alone; exit 1 when any differs.
 
@@ -62,10 +63,7 @@ Examples:
 """
 
 
-class AttnImplementation(str, Enum):
-    eager = "eager"
-    sdpa = "sdpa"
-    flex_attention = "flex_attention"
+AttnImplementation = choices("AttnImplementation", ATTN_IMPLEMENTATIONS)
 
 
 @handles_input_errors

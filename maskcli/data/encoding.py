@@ -16,13 +16,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from maskcli.data.choices import PADDINGS, SIDES
 from maskcli.errors import InputError
 from maskcli.data.records import Row, Source
 from maskcli.masks.specs import MAX_SIZE as MAX_LENGTH
 from maskcli.data.tokenizer import NO_MAX_LENGTH, TokenizerHandle, pad_token_hint
 
-PADDINGS = ("longest", "max_length", "none")
-SIDES = ("left", "right")
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from maskcli.data.choices import LOADERS
 from maskcli.errors import InputError
 
 BUILTIN_GPT2_NAMES = ("gpt2", "openai-community/gpt2")
@@ -88,7 +89,6 @@ class TokenizerHandle:
         }
 
 
-LOADERS = ("auto", "transformers")
 
 
 def load_tokenizer(spec: str, pad_token: str | None = None, loader: str = "auto") -> TokenizerHandle:

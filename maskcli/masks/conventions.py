@@ -21,8 +21,8 @@ from __future__ import annotations
 import numpy as np
 
 from maskcli.errors import InputError
+from maskcli.masks.choices import CONVENTIONS
 
-CONVENTIONS = ("hf", "sdpa", "eager", "mha", "flex-predicate", "flash")
 MATRIX_CONVENTIONS = CONVENTIONS[:-1]
 # torch.finfo(dtype).min; numpy has no bfloat16, so its value is written out (tested against torch).
 FINFO_MIN = {

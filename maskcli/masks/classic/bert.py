@@ -22,11 +22,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from maskcli.data.facts import IGNORE_INDEX
 from maskcli.errors import InputError
 from maskcli.data.records import Row
 
 REFERENCE = "transformers DataCollatorForLanguageModeling (torch_mask_tokens / numpy_mask_tokens), BERT (Devlin et al. 2019)"
-IGNORE_INDEX = -100
 
 
 @dataclass(frozen=True)
