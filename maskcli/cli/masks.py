@@ -30,16 +30,9 @@ Examples:
 
 
 def kinds_document() -> dict:
-    from maskcli.masks.kinds import KINDS, PACKED
+    from maskcli.masks.kinds import KINDS, PACKED, packed_description
 
-    kinds = [kind.describe() for kind in KINDS.values()]
-    kinds.append({
-        "name": PACKED, "params": [], "example": PACKED,
-        "predicate": "(doc[q_idx] == doc[kv_idx]) & (pos[kv_idx] <= pos[q_idx])",
-        "reading": "causal+packed: block-diagonal causal over documents (position_ids resets, --doc-lengths, or EOS)",
-        "reference": "transformers packed_sequence_compatibility_function", "convention": KINDS["causal"].describe()["convention"],
-        "can_pack": False, "shown_by": "maskcli show --mask",
-    })
+    kinds = [*(kind.describe() for kind in KINDS.values()), packed_description()]
     return {"schema_version": 1, "syntax": SYNTAX, "padding": "every kind is ANDed with attention_mask[b, kv_idx]",
             "modifier": "+packed", "kinds": kinds}
 

@@ -113,6 +113,17 @@ CORE_KINDS = (
 KINDS: dict[str, Kind] = {kind.name: kind for kind in (*CORE_KINDS, *CLASSIC_KINDS)}
 
 
+def packed_description() -> dict:
+    """``packed`` as ``maskcli masks`` lists it: the spec ``causal+packed`` under its own name."""
+    return {
+        "name": PACKED, "params": [], "example": PACKED,
+        "predicate": "(doc[q_idx] == doc[kv_idx]) & (pos[kv_idx] <= pos[q_idx])",
+        "reading": "causal+packed: block-diagonal causal over documents (position_ids resets, --doc-lengths, or EOS)",
+        "reference": "transformers packed_sequence_compatibility_function",
+        "convention": KINDS["causal"].describe()["convention"], "can_pack": False, "shown_by": "maskcli show --mask",
+    }
+
+
 def parse_spec(text: str) -> MaskSpec:
     """``window:3`` -> window of 3; ``chunk:2+packed``; ``packed`` = ``causal+packed``;
     ``longformer:window=4,global=0+5``."""
