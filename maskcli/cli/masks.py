@@ -30,7 +30,7 @@ Examples:
 
 
 def kinds_document() -> dict:
-    from maskcli.masks.kinds import KINDS, PACKED, packed_description
+    from maskcli.masks.kinds import KINDS, packed_description
 
     kinds = [*(kind.describe() for kind in KINDS.values()), packed_description()]
     return {"schema_version": 1, "syntax": SYNTAX, "padding": "every kind is ANDed with attention_mask[b, kv_idx]",
