@@ -13,6 +13,13 @@
   const view = document.getElementById("view");
   const hover = document.getElementById("hover");
 
+  function place(event) {  // the hover box beside the pointer, inside the window
+    hover.hidden = false;
+    const below = event.clientY + 14, right = event.clientX + 14;
+    hover.style.left = `${Math.max(4, Math.min(right, window.innerWidth - hover.offsetWidth - 8))}px`;
+    hover.style.top = `${below + hover.offsetHeight > window.innerHeight - 4 ? event.clientY - hover.offsetHeight - 10 : below}px`;
+  }
+
   function codesOf(runs, k0, k1) {  // one query row's codes over keys [k0, k1)
     const out = new Uint8Array(k1 - k0);
     let at = 0;
@@ -167,9 +174,7 @@
         el("div", {}, el("b", {}, "key "), token(seq, key)),
         el("div", {class: code ? "blocked" : "attends", "data-code": code},
           code ? `blocked: ${mask.reasons[code]}` : "attends"));
-      hover.hidden = false;
-      hover.style.left = `${Math.min(event.clientX + 14, window.innerWidth - hover.offsetWidth - 8)}px`;
-      hover.style.top = `${event.clientY + 14}px`;
+      place(event);
     });
     grid.addEventListener("mouseleave", () => { hover.hidden = true; });
     back.addEventListener("click", () => { Object.assign(state, full); paint(); });
@@ -204,9 +209,7 @@
         el("div", {}, `tile queries ${i * size}\u2013${Math.min((i + 1) * size, mask.keys) - 1} \u00d7 keys `
           + `${j * size}\u2013${Math.min((j + 1) * size, mask.keys) - 1}: ${TILE_NAMES[b.states[i][j]]}`),
         el("div", {class: "muted"}, "click: its tokens"));
-      hover.hidden = false;
-      hover.style.left = `${event.clientX + 14}px`;
-      hover.style.top = `${event.clientY + 14}px`;
+      place(event);
     });
     canvas.addEventListener("mouseleave", () => { hover.hidden = true; });
     canvas.addEventListener("click", (event) => {
