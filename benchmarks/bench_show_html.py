@@ -7,7 +7,7 @@ Writes one pre-tokenized row of ``--tokens`` ids (default 2,000; gpt2 ids, no pa
     the JSON holds the masks as ``L x L`` 0/1 matrices, the page as run lengths of reason codes;
   - opens the page ``--repeat`` times in Debian's chromium via playwright (tests/browser.py): the time
     from ``page.goto`` until the last grid is painted (wall) and the browser's own ``load`` event, then
-    the time to drill into a tile of the block view until the next frame is drawn.
+    the time to drill into a tile of the first mask's block view until the next frame is drawn.
 
     python benchmarks/bench_show_html.py                          # 2,000 tokens, the default masks
     python benchmarks/bench_show_html.py --tokens 8192 --mask window:256
@@ -29,8 +29,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 DRILL = """async () => {
   const frame = () => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
-  const blocks = document.querySelectorAll("canvas.blocks");
-  const canvas = blocks[blocks.length - 1], tile = +canvas.dataset.tile, rect = canvas.getBoundingClientRect();
+  const canvas = document.querySelector("canvas.blocks"), tile = +canvas.dataset.tile, rect = canvas.getBoundingClientRect();
   const start = performance.now();
   canvas.dispatchEvent(new MouseEvent("click", {clientX: rect.left + tile * 20.5, clientY: rect.top + tile * 30.5}));
   await frame();

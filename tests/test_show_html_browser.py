@@ -123,3 +123,25 @@ def test_a_2000_token_row_opens_small_and_drills_down(chromium, tmp_path):
     assert view.page.locator(".window-note").last.inner_text().startswith("queries 0\u2013511")
     assert "blocked: causality" in view.hover("combined", 3, 400)
     assert view.clean(), (view.errors, view.requests)
+
+
+def test_a_mask_with_too_many_runs_keeps_the_first_tokens(chromium, tmp_path):
+    source = tmp_path / "long.jsonl"
+    source.write_text(json.dumps({"input_ids": [464 + i % 500 for i in range(2000)]}) + "\n")
+    view = ShowPage(chromium, tmp_path, "-f", str(source), "--mask", "xlnet")  # a random order: ~L/2 runs a row
+    note = view.page.locator(".window-note")
+    assert note.inner_text() == ("queries 0\u2013511 \u00d7 keys 0\u2013511 of 2000 \u00d7 2000; only the cells of the "
+                                 "first 512 tokens are in the page (too many runs)")
+    blocks = view.page.locator("canvas.blocks")
+    tile = float(blocks.get_attribute("data-tile"))
+    blocks.click(position={"x": tile * 10.5, "y": tile * 10.5})  # tiles of 32 tokens: 320-351, in the page
+    assert note.inner_text().startswith("queries 320\u2013351 \u00d7 keys 320\u2013351")
+    assert view.hover("xlnet", 330, 330).endswith("attends")  # the content stream sees itself
+    runs = json.loads(view.page.locator("#show").text_content())["batches"][0]["sequences"][0]["masks"][0]["runs"][330]
+    codes = [code for code, count in zip(runs[::2], runs[1::2]) for _ in range(count)]
+    later = next(k for k in range(320, 352) if codes[k])
+    assert view.hover("xlnet", 330, later).endswith("blocked: a target not earlier in the permutation order (the query "
+                                                    "stream: not itself either)")
+    blocks.click(position={"x": tile * 40.5, "y": tile * 2.5})  # keys 1280-1311: not in the page
+    assert note.inner_text() == "the cells of this tile are not in the page: only those of the first 512 tokens are"
+    assert view.clean(), (view.errors, view.requests)

@@ -85,8 +85,7 @@
 
   function maskView(seq, mask) {
     const queryOf = (row) => mask.query_start + row;
-    const full = {q0: 0, q1: mask.runs.length, k0: 0, k1: Math.min(mask.keys, mask.complete ? data.window : mask.keys)};
-    full.q1 = Math.min(full.q1, data.window);
+    const full = {q0: 0, q1: Math.min(mask.runs.length, data.window), k0: 0, k1: Math.min(mask.keys, data.window)};
     const state = Object.assign({}, full);
     const grid = el("canvas", {class: "grid", "data-mask": mask.name});
     const note = el("p", {class: "window-note muted"});
@@ -167,7 +166,7 @@
       if (c < 0 || r < 0 || c >= state.k1 - state.k0 || r >= state.q1 - state.q0) { hover.hidden = true; return; }
       const row = state.q0 + r, key = state.k0 + c, query = queryOf(row);
       const code = codeAt(mask.runs[row], key);
-      const queryText = mask.cross ? `decoder query ${query}` : token(seq, query);
+      const queryText = mask.cross ? `${query} (a decoder query)` : token(seq, query);
       hover.replaceChildren(
         el("div", {class: "hover-mask"}, mask.title),
         el("div", {}, el("b", {}, "query "), queryText),
@@ -180,14 +179,14 @@
     back.addEventListener("click", () => { Object.assign(state, full); paint(); });
 
     const parts = [el("h3", {}, mask.title), el("p", {class: "muted"}, el("code", {}, mask.predicate), ` \u2014 ${mask.reading}`)];
-    if (mask.blocks) parts.push(blockView(mask, state, full, paint));
+    if (mask.blocks) parts.push(blockView(mask, state, full, paint, note));
     parts.push(note, back, el("div", {class: "grid-scroll"}, grid), legend(mask));
     if (mask.empty_rows) parts.push(el("p", {class: "warning-note"}, mask.empty_rows));
     paint();
     return el("section", {class: "mask", "data-mask": mask.name}, parts);
   }
 
-  function blockView(mask, state, full, paint) {
+  function blockView(mask, state, full, paint, note) {
     const b = mask.blocks, n = b.states.length, size = b.block_size;
     const tile = Math.max(4, Math.floor(384 / n));
     const canvas = el("canvas", {class: "blocks", width: n * tile, height: n * tile, "data-tile": tile});
@@ -217,7 +216,10 @@
       if (!ij) return;
       const [i, j] = ij;
       const limit = mask.complete ? mask.keys : data.window;
-      if (i * size >= limit || j * size >= limit) return;
+      if (i * size >= limit || j * size >= limit) {
+        note.textContent = `the cells of this tile are not in the page: only those of the first ${data.window} tokens are`;
+        return;
+      }
       Object.assign(state, {q0: i * size, q1: Math.min((i + 1) * size, limit), k0: j * size,
                             k1: Math.min((j + 1) * size, limit)});
       paint();
