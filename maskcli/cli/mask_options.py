@@ -42,6 +42,9 @@ LayersOpt = Annotated[
 ]
 SvgOpt = Annotated[Optional[Path], typer.Option(help="Also save the grids as printed (token labels included) as SVG.", rich_help_panel=PICTURES)]
 HtmlOpt = Annotated[Optional[Path], typer.Option(help="Also save the grids as printed as an HTML page.", rich_help_panel=PICTURES)]
+PageOpt = Annotated[Optional[Path], typer.Option(
+    "--html", help="Also write an interactive HTML page: tokens, every mask's cells, why each is blocked (hover).",
+    rich_help_panel=PICTURES)]
 PngOpt = Annotated[
     Optional[Path],
     typer.Option(help="Also draw each grid as a heatmap PNG with token labels (needs matplotlib: maskcli[plot]).", rich_help_panel=PICTURES),

@@ -41,13 +41,13 @@ from maskcli.cli.mask_options import (
     DocLengthsOpt,
     Dtype,
     DtypeOpt,
-    HtmlOpt,
     LayersOpt,
     MaskOpt,
     MlmPositionsOpt,
     MlmProbabilityOpt,
     MlmRngOpt,
     ModelConfigOpt,
+    PageOpt,
     PngOpt,
     QOffsetOpt,
     Rng,
@@ -172,7 +172,7 @@ def show(
     mlm_probability: MlmProbabilityOpt = None,
     mlm_rng: MlmRngOpt = Rng.numpy,
     svg: SvgOpt = None,
-    html: HtmlOpt = None,
+    html: PageOpt = None,
     png: PngOpt = None,
     sft: SftOpt = False,
     truncation_mode: TruncationModeOpt = None,
@@ -378,6 +378,8 @@ def emit_batches(
     from maskcli.render.blocks import render_rows_blocks
     from maskcli.render.pictures import batch_panels, mask_caption
 
+    page, pictures = pictures.html, pictures._replace(html=None)  # --html: the interactive page, not the recording
+    shown: list = []
     console = stdout_console()
     pictures.record(console)
     stream = iter(analyses)
@@ -395,6 +397,13 @@ def emit_batches(
             render_batch(console, tok, analysis.rows, grid_view, title=title)
         if pictures.png:
             panels += batch_panels(analysis.rows)
+        if page:
+            shown.append(analysis)
+    if page:
+        from maskcli.output import write_atomic
+        from maskcli.render.show_page import to_html
+
+        write_atomic(page, to_html(tok, shown, titled))
     pictures.write(console, "maskcli show", lambda: panels, mask_caption(request), view.token_range, view.block_size)
 
 

@@ -129,6 +129,8 @@ class Kind:
     ``native`` returns the mask in the reference's own form (Longformer's 0/1/2
     ``attention_mask``, XLNet's ``perm_mask``) described by ``native_convention``. ``shown_by``
     names the command for kinds that are not a mask over a token row (Swin's image grid).
+    ``blocked`` says why the pattern itself masks a cell once padding, documents and causality
+    are ruled out (:mod:`maskcli.show.reasons`): "outside the window", "another chunk".
     """
 
     name: str
@@ -145,6 +147,18 @@ class Kind:
     native: Callable[[RowContext, "MaskSpec"], np.ndarray] | None = None
     native_convention: str = ""
     shown_by: str | None = None
+    blocked: str = "never (only padding masks a key)"
+
+    @property
+    def causal(self) -> bool:
+        """Whether the predicate holds ``kv_idx <= q_idx`` (or ``<``): a key after the query is
+        masked for causality unless another clause lets it in (a prefix, an image block)."""
+        return re.search(r"\bkv_idx <=? q_idx\b", self.predicate) is not None
+
+    @property
+    def masks_padding_queries(self) -> bool:
+        """Whether the predicate reads the query's padding too (``attention_mask[b, q_idx]``)."""
+        return "attention_mask[b, q_idx]" in self.predicate
 
     def predicate_text(self, values: dict[str, Any]) -> str:
         text = self.predicate

@@ -52,14 +52,16 @@ DENSE_CELLS = 2**26  # cells of one matrix built for an output (an 8192 x 8192 m
 
 @dataclass(frozen=True)
 class MaskResult:
-    """One mask of a row: its spec, its cells (as a :class:`Panel`, spans or dense) and the
-    queries that attend to no key in the whole row (NaN after softmax)."""
+    """One mask of a row: its spec, its cells (as a :class:`Panel`, spans or dense), the
+    queries that attend to no key in the whole row (NaN after softmax), and the row context it
+    was built from (:mod:`maskcli.show.reasons` reads why a cell is blocked from it)."""
 
     name: str  # the key under ``masks`` in the JSON
     spec: MaskSpec
     panel: Panel
     empty_rows: np.ndarray
     requested: bool  # --mask / --model-config (the default three are not)
+    context: RowContext
 
     def dense(self, option: str = "this output", instead: str = "--no-matrices") -> np.ndarray:
         """The boolean ``(Q, K)`` matrix, refused (one line naming ``instead``) beyond :data:`DENSE_CELLS` cells."""
@@ -148,7 +150,8 @@ def mask_result(title: str, spec: MaskSpec, ctx: RowContext, labels: list[str], 
     else:
         empty = span_empty_rows(form)
     key_valid = ctx.key_is_real if spec.padded else None
-    return MaskResult(spec.text, spec, Panel(title, form, labels, key_valid=key_valid, rows=rows), empty, requested)
+    return MaskResult(spec.text, spec, Panel(title, form, labels, key_valid=key_valid, rows=rows), empty, requested,
+                      ctx)
 
 
 def span_empty_rows(mask: SpanMask) -> np.ndarray:
