@@ -90,3 +90,10 @@ def test_svg_is_still_the_terminal_recording(tmp_path):
     out = tmp_path / "grids.svg"
     result = run("show", "The cat", "--svg", str(out))
     assert result.exit_code == 0 and out.read_text().startswith("<svg")
+
+
+def test_the_page_carries_what_each_token_reads(tmp_path):
+    _, data, _ = show_page(tmp_path, "こんにちは 👋")
+    seq = data["batches"][0]["sequences"][0]
+    assert seq["tokens"][0] == "ãģĵ" and seq["texts"][0] == "こ"
+    assert "".join(seq["texts"]) == "こんにちは 👋"

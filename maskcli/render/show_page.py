@@ -73,6 +73,7 @@ def sequence_data(batch: BatchAnalysis, index: int, analysis: RowAnalysis) -> di
         "shape": seq.shape,
         "truncated": seq.truncated,
         "tokens": facts.tokens,
+        "texts": facts.texts,
         "input_ids": seq.input_ids.tolist(),
         "attention_mask": seq.attention_mask.tolist(),
         "special": facts.special_id.astype(int).tolist(),

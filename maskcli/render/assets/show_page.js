@@ -44,6 +44,7 @@
   function token(seq, k) {
     const text = seq.tokens[k];
     const parts = [`${k} ${text === null ? "(not in the vocabulary)" : "\u201c" + maskcli.visible(text) + "\u201d"}`];
+    if (text !== null && seq.texts[k].trim() !== text.replace(/[\u0120\u2581]/g, " ").trim()) parts.push(`reads \u201c${maskcli.visible(seq.texts[k])}\u201d`);
     if (seq.position_ids) parts.push(`position id ${seq.position_ids[k]}`);
     if (seq.documents) parts.push(`document ${seq.documents[k]}`);
     if (!seq.attention_mask[k]) parts.push("padding");
@@ -51,12 +52,12 @@
   }
 
   function tokenTable(seq) {
-    const head = ["index", "token", "id", "special / pad", "label", "trained", "position id", "document"];
+    const head = ["index", "token", "text", "id", "special / pad", "label", "trained", "position id", "document"];
     if (seq.roles) head.push("role");
     const body = el("tbody");
     seq.input_ids.forEach((id, k) => {
       const pad = !seq.attention_mask[k];
-      const cells = [k, maskcli.visible(seq.tokens[k]), id,
+      const cells = [k, maskcli.visible(seq.tokens[k]), maskcli.visible(seq.texts[k]), id,
         [seq.special[k] ? "special" : "", pad ? "pad" : ""].filter(Boolean).join(", ") || "\u2013",
         seq.labels ? seq.labels[k] : "\u2013", seq.trained ? (seq.trained[k] ? "yes" : "no") : "\u2013",
         seq.position_ids ? seq.position_ids[k] + (seq.positions_derived ? "*" : "") : "\u2013",
@@ -64,7 +65,7 @@
       if (seq.roles) cells.push(seq.roles[k] === null ? "\u2013" : seq.roles[k]);
       const classes = [pad ? "pad" : "", seq.trained && seq.trained[k] ? "trained" : ""].filter(Boolean).join(" ");
       body.append(el("tr", {class: classes || null, "data-index": k},
-        cells.map((c, i) => el("td", {class: i === 1 ? "mono text" : i === 0 || i === 2 ? "num" : null}, c))));
+        cells.map((c, i) => el("td", {class: i === 1 || i === 2 ? "mono text" : i === 0 || i === 3 ? "num" : null}, c))));
     });
     return el("details", {class: "token-table", open: seq.input_ids.length <= 64},
       el("summary", {}, `tokens (${seq.input_ids.length})`),
