@@ -28,6 +28,8 @@ as transformers' ``q_arange = arange(q_length) + q_offset``; ``causal-top-left``
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from maskcli.masks.classic.kinds import CLASSIC_KINDS
@@ -73,44 +75,139 @@ def _size(letter: str, what: str) -> tuple[Param, ...]:
     return (Param("size", positive_int, what, letter),)
 
 
+def _no_effect(reach: Callable[[int], int]) -> Callable[[MaskSpec, RowContext], list[tuple[str, str]]]:
+    """``window-no-effect`` when the window reaches every key of the row (``reach(L)`` keys back)."""
+    def lints(spec: MaskSpec, ctx: RowContext) -> list[tuple[str, str]]:
+        if spec.size < reach(ctx.length):
+            return []
+        return [("window-no-effect", f"the window is not smaller than the {ctx.length}-token row, so it has no effect")]
+
+    return lints
+
+
+def _chunk_lints(spec: MaskSpec, ctx: RowContext) -> list[tuple[str, str]]:
+    """``chunk-shifted``: left padding moves the boundaries (chunks start at the first real token)."""
+    lp, size = ctx.left_padding, spec.size
+    if not lp % size:
+        return []
+    return [("chunk-shifted", f"{lp} left pad tokens shift the chunk boundaries to {lp}, {lp + size}, ... "
+                              f"(chunks start at the first real token), not multiples of {size} from index 0")]
+
+
 TRANSFORMERS = "transformers masking_utils"
 CORE_KINDS = (
-    Kind("causal", (), "kv_idx <= q_idx", "decoder: each query sees itself and earlier keys",
-         f"{TRANSFORMERS} causal_mask_function", "causal", span_mask=lambda ctx, spec: _band(ctx, lambda q: q, 0),
-         shift_invariant=True, blocked="after the query"),
-    Kind("bidirectional", (), "True", "encoder: every query sees every real key (padding only)",
-         "transformers create_bidirectional_mask (BERT and other encoders)", "bidirectional",
-         span_mask=lambda ctx, spec: _band(ctx, lambda q: q, ctx.length)),
-    Kind("window", _size("W", "keys per query, self included"), "(kv_idx <= q_idx) & (kv_idx > q_idx - W)",
-         "sliding window: W keys including self", f"{TRANSFORMERS} sliding_window_causal_mask_function",
-         "window:4", span_mask=lambda ctx, spec: _band(ctx, lambda q: spec.size - 1, 0), shift_invariant=True,
-         blocked="outside the window (W keys back, self included)"),
-    Kind("window-mistral", _size("W", "keys back besides self"), "(kv_idx <= q_idx) & (kv_idx >= q_idx - W)",
-         "sliding window, Mistral's reading: W+1 keys including self",
-         "Mistral reference triu(tril, diagonal=-W)", "window-mistral:4",
-         span_mask=lambda ctx, spec: _band(ctx, lambda q: spec.size, 0), shift_invariant=True,
-         blocked="outside the window (more than W keys back)"),
-    Kind("window-bi", _size("W", "keys each side"), "abs(q_idx - kv_idx) <= W",
-         "bidirectional sliding window: |q-kv| <= W", f"{TRANSFORMERS} sliding_window_bidirectional_mask_function "
-         "(ModernBERT style)", "window-bi:2", span_mask=lambda ctx, spec: _band(ctx, lambda q: spec.size, spec.size),
-         shift_invariant=True, blocked="outside the window (more than W keys away)"),
-    Kind("chunk", _size("C", "tokens per chunk"),
-         "(kv_idx <= q_idx) & ((kv_idx - left_pad) // C == (q_idx - left_pad) // C)",
-         "chunked causal: chunks of C start at the first real token", f"{TRANSFORMERS} chunked_causal_mask_function "
-         "(Llama 4)", "chunk:2", span_mask=_chunk, blocked="another chunk"),
-    Kind("prefix", _size("P", "prefix tokens seen both ways"), "(kv_idx < P) | (kv_idx <= q_idx)",
-         "prefix LM: bidirectional over the first P tokens, causal after", "attention-gym prefix_lm (prefix LM)",
-         "prefix:3", span_mask=lambda ctx, spec: prefix_spans(spec.size, ctx.length), blocked="after the query, outside the prefix"),
-    Kind("blocks", (), "(kv_idx <= q_idx) | ((block[q_idx] == block[kv_idx]) & (block[q_idx] >= 0))",
-         "causal OR bidirectional inside each image block (--block-ids)", f"{TRANSFORMERS} blockwise_overlay",
-         "blocks", evaluate=_blocks, can_pack=False, blocked="after the query, outside its image block"),
-    Kind("causal-top-left", (), "kv_idx <= q_idx - q_offset", "query i sees keys 0..i (top-left aligned)",
-         "torch SDPA is_causal=True", "causal-top-left", evaluate=lambda q, k, ctx, spec: k <= q - ctx.q_offset,
-         can_pack=False, blocked="after the top-left diagonal (query i sees keys 0..i)"),
-    Kind("cross", (Param("queries", positive_int, "decoder queries", "T"),), "True",
-         "cross-attention: T decoder queries over this row as encoder keys",
-         "transformers create_bidirectional_mask with encoder_hidden_states", "cross:3", evaluate=everything,
-         can_pack=False, cross=True),
+    Kind(
+        name="causal",
+        params=(),
+        predicate="kv_idx <= q_idx",
+        reading="decoder: each query sees itself and earlier keys",
+        reference=f"{TRANSFORMERS} causal_mask_function",
+        example="causal",
+        span_mask=lambda ctx, spec: _band(ctx, lambda q: q, 0),
+        shift_invariant=True,
+        blocked="after the query",
+    ),
+    Kind(
+        name="bidirectional",
+        params=(),
+        predicate="True",
+        reading="encoder: every query sees every real key (padding only)",
+        reference="transformers create_bidirectional_mask (BERT and other encoders)",
+        example="bidirectional",
+        span_mask=lambda ctx, spec: _band(ctx, lambda q: q, ctx.length),
+    ),
+    Kind(
+        name="window",
+        params=_size("W", "keys per query, self included"),
+        predicate="(kv_idx <= q_idx) & (kv_idx > q_idx - W)",
+        reading="sliding window: W keys including self",
+        reference=f"{TRANSFORMERS} sliding_window_causal_mask_function",
+        example="window:4",
+        span_mask=lambda ctx, spec: _band(ctx, lambda q: spec.size - 1, 0),
+        shift_invariant=True,
+        blocked="outside the window (W keys back, self included)",
+        lints=_no_effect(lambda length: length),
+    ),
+    Kind(
+        name="window-mistral",
+        params=_size("W", "keys back besides self"),
+        predicate="(kv_idx <= q_idx) & (kv_idx >= q_idx - W)",
+        reading="sliding window, Mistral's reading: W+1 keys including self",
+        reference="Mistral reference triu(tril, diagonal=-W)",
+        example="window-mistral:4",
+        span_mask=lambda ctx, spec: _band(ctx, lambda q: spec.size, 0),
+        shift_invariant=True,
+        blocked="outside the window (more than W keys back)",
+        lints=_no_effect(lambda length: length - 1),
+    ),
+    Kind(
+        name="window-bi",
+        params=_size("W", "keys each side"),
+        predicate="abs(q_idx - kv_idx) <= W",
+        reading="bidirectional sliding window: |q-kv| <= W",
+        reference=f"{TRANSFORMERS} sliding_window_bidirectional_mask_function "
+            "(ModernBERT style)",
+        example="window-bi:2",
+        span_mask=lambda ctx, spec: _band(ctx, lambda q: spec.size, spec.size),
+        shift_invariant=True,
+        blocked="outside the window (more than W keys away)",
+        lints=_no_effect(lambda length: length - 1),
+    ),
+    Kind(
+        name="chunk",
+        params=_size("C", "tokens per chunk"),
+        predicate="(kv_idx <= q_idx) & ((kv_idx - left_pad) // C == (q_idx - left_pad) // C)",
+        reading="chunked causal: chunks of C start at the first real token",
+        reference=f"{TRANSFORMERS} chunked_causal_mask_function "
+            "(Llama 4)",
+        example="chunk:2",
+        span_mask=_chunk,
+        blocked="another chunk",
+        lints=_chunk_lints,
+    ),
+    Kind(
+        name="prefix",
+        params=_size("P", "prefix tokens seen both ways"),
+        predicate="(kv_idx < P) | (kv_idx <= q_idx)",
+        reading="prefix LM: bidirectional over the first P tokens, causal after",
+        reference="attention-gym prefix_lm (prefix LM)",
+        example="prefix:3",
+        span_mask=lambda ctx, spec: prefix_spans(spec.size, ctx.length),
+        blocked="after the query, outside the prefix",
+    ),
+    Kind(
+        name="blocks",
+        params=(),
+        predicate="(kv_idx <= q_idx) | ((block[q_idx] == block[kv_idx]) & (block[q_idx] >= 0))",
+        reading="causal OR bidirectional inside each image block (--block-ids)",
+        reference=f"{TRANSFORMERS} blockwise_overlay",
+        example="blocks",
+        evaluate=_blocks,
+        can_pack=False,
+        blocked="after the query, outside its image block",
+    ),
+    Kind(
+        name="causal-top-left",
+        params=(),
+        predicate="kv_idx <= q_idx - q_offset",
+        reading="query i sees keys 0..i (top-left aligned)",
+        reference="torch SDPA is_causal=True",
+        example="causal-top-left",
+        evaluate=lambda q, k, ctx, spec: k <= q - ctx.q_offset,
+        can_pack=False,
+        blocked="after the top-left diagonal (query i sees keys 0..i)",
+    ),
+    Kind(
+        name="cross",
+        params=(Param("queries", positive_int, "decoder queries", "T"),),
+        predicate="True",
+        reading="cross-attention: T decoder queries over this row as encoder keys",
+        reference="transformers create_bidirectional_mask with encoder_hidden_states",
+        example="cross:3",
+        evaluate=everything,
+        can_pack=False,
+        cross=True,
+    ),
 )
 KINDS: dict[str, Kind] = {kind.name: kind for kind in (*CORE_KINDS, *CLASSIC_KINDS)}
 

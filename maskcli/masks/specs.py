@@ -148,6 +148,7 @@ class Kind:
     native_convention: str = ""
     shown_by: str | None = None
     blocked: str = "never (only padding masks a key)"
+    lints: Callable[["MaskSpec", RowContext], list[tuple[str, str]]] | None = None  # (code, message) of a row's spec
 
     @property
     def causal(self) -> bool:

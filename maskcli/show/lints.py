@@ -14,6 +14,8 @@ Each lint has a stable code:
   these ``position_ids`` the two implementations see different documents.
 - ``segment-ids``: values > 1 in the 2-D ``attention_mask``; transformers casts it to bool, so the
   segments collapse into one.
+Kinds add their own (``Kind.lints`` in :mod:`maskcli.masks.kinds`):
+
 - ``window-no-effect``: the window covers the whole row; the mask is just causal (or full).
 - ``chunk-shifted``: left padding moves the chunk boundaries (transformers starts chunks at the
   first real token), so they are not at multiples of C from index 0.
@@ -84,16 +86,6 @@ def mask_lints(spec: MaskSpec, empty_rows: np.ndarray, ctx: RowContext) -> list[
     found = []
     if len(empty_rows):
         found.append(Lint("empty-rows", f"{spec.text}: {empty_rows_message(empty_rows)}"))
-    length = len(ctx.attention_mask)
-    name, size = spec.kind.name, spec.size
-    reach = {"window": length, "window-mistral": length - 1, "window-bi": length - 1}.get(name)
-    if reach is not None and size is not None and size >= reach:
-        found.append(Lint("window-no-effect", f"{spec.text}: the window is not smaller than the {length}-token row, so it has no effect"))
-    if name == "chunk" and size is not None and ctx.left_padding % size:
-        lp = ctx.left_padding
-        found.append(Lint(
-            "chunk-shifted",
-            f"{spec.text}: {lp} left pad tokens shift the chunk boundaries to {lp}, {lp + size}, ... "
-            f"(chunks start at the first real token), not multiples of {size} from index 0",
-        ))
+    if spec.kind.lints is not None:
+        found += [Lint(code, f"{spec.text}: {message}") for code, message in spec.kind.lints(spec, ctx)]
     return found
