@@ -279,11 +279,7 @@ def _made(sample: RowSample | None) -> RowSample | None:
 
 def make_context(tok: TokenizerHandle, config: CheckConfig) -> tuple[Context, ResolvedSettings]:
     """Resolve the settings as the tokenizer's ``__call__`` would, and what the checks need."""
-    resolved = resolve_settings(tok, EncodeSettings(
-        padding=config.padding, max_length=config.max_length, truncation=config.truncation,
-        padding_side=config.padding_side, pad_to_multiple_of=config.pad_to_multiple_of,
-        add_special_tokens=config.add_special_tokens,
-    ))
+    resolved = resolve_settings(tok, config.encoding)
     if config.require_eos and tok.eos_token_id is None:
         raise InputError(f"require_eos is on, but tokenizer {tok.name} has no eos token")
     limit = resolved.max_length

@@ -28,13 +28,16 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from maskcli.check.formats import ReportFormat
 from maskcli.check.registry import Severity
 from maskcli.data.choices import LOADERS, ON_ERRORS, PADDINGS, SIDES
 from maskcli.sft.options import PACKING_STRATEGIES, TRUNCATION_MODES
 from maskcli.errors import InputError
+
+if TYPE_CHECKING:
+    from maskcli.data.encoding import EncodeSettings
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -107,6 +110,14 @@ class CheckConfig:
         for name in RATIOS:
             if not 0 <= getattr(self, name) <= 1:
                 raise InputError(f"{name} must be between 0 and 1, not {getattr(self, name)}")
+
+    @property
+    def encoding(self) -> EncodeSettings:
+        """The tokenizer-call options among the settings (flat here: they are ``[tool.maskcli]``'s
+        keys and ``CheckConfig(max_length=...)``'s keywords)."""
+        from maskcli.data.encoding import EncodeSettings
+
+        return EncodeSettings(**{f.name: getattr(self, f.name) for f in dataclasses.fields(EncodeSettings)})
 
     def updated(self, values: Mapping[str, Any], origin: str) -> CheckConfig:
         """A copy with ``values`` (from a file or flags) applied, each checked against its field's type."""
