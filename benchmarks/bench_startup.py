@@ -7,15 +7,23 @@ offline: a byte-level BPE trained on synthetic text (Qwen-like pre-tokenizer, ~3
 added tokens and a ChatML template, once with `tokenizer_class` TokenizersBackend (maskcli
 loads it natively) and once as Qwen2Tokenizer (a class whose __init__ rebuilds the pipeline; maskcli rebuilds it the same way).
 `check` is timed on one small file per process, the pre-commit pattern; x1000 gives the cost
-of 1,000 files.
+of 1,000 files (benchmarks/bench_check_files.py runs the 1,000 processes).
 
-    python benchmarks/bench_startup.py [--runs 15] [--dir /tmp/maskcli-bench]
+Every child process may cache bytecode (PYTHONPYCACHEPREFIX under --dir, PYTHONDONTWRITEBYTECODE
+dropped), as an installed package has its .pyc files: without that, maskcli's own modules are
+compiled from source in every run (~65 ms here) while the baseline's libraries, installed by pip,
+are not; --no-bytecode measures that case. --tree runs maskcli from several source trees
+(e.g. a `git archive` of the commit before a change, and this one), so before and after are
+measured in the same run.
+
+    python benchmarks/bench_startup.py [--runs 15] [--dir /tmp/maskcli-bench] [--tree OLD --tree .]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 import subprocess
@@ -65,7 +73,7 @@ def baseline(load: str) -> list[str]:
     return [sys.executable, "-c", f"import typer, rich, numpy\n{load}\nprint(tok.encode('Hello world').ids)"]
 
 
-def commands(paths: dict[str, Path]) -> dict[str, tuple[list[str], str]]:
+def maskcli_commands(paths: dict[str, Path]) -> dict[str, tuple[list[str], str]]:
     """name -> (command, name of its baseline)."""
     maskcli = [sys.executable, "-m", "maskcli"]
     dir_base = baseline(f"from tokenizers import Tokenizer\ntok = Tokenizer.from_file({str(paths['native'] / 'tokenizer.json')!r})")
@@ -91,9 +99,20 @@ def commands(paths: dict[str, Path]) -> dict[str, tuple[list[str], str]]:
     }
 
 
-def timed(command: list[str]) -> float:
+def child_env(tree: Path | None, bytecode_dir: Path | None) -> dict[str, str]:
+    """The environment of a timed process: maskcli from ``tree``, bytecode cached under ``bytecode_dir``."""
+    env = dict(os.environ)
+    if tree is not None:
+        env["PYTHONPATH"] = str(tree.resolve())
+    if bytecode_dir is not None:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(bytecode_dir)
+    return env
+
+
+def timed(command: list[str], env: dict[str, str]) -> float:
     start = time.perf_counter()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     return time.perf_counter() - start
 
 
@@ -101,17 +120,29 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--dir", type=Path, default=Path("/tmp/maskcli-bench"))
+    parser.add_argument("--tree", type=Path, action="append",
+                        help="a maskcli source tree to time (repeatable); default: the installed/PYTHONPATH one")
+    parser.add_argument("--no-bytecode", action="store_true", help="compile every module from source in every run")
     args = parser.parse_args()
-    table = commands(build_directory(args.dir))
+    bytecode = None if args.no_bytecode else args.dir / "pycache"
+    table: dict[str, tuple[list[str], str, dict[str, str]]] = {}
+    trees = args.tree or [None]
+    for name, (command, kind) in maskcli_commands(build_directory(args.dir)).items():
+        for tree in trees if kind else [None]:
+            label = f"{name} [{tree}]" if kind and len(trees) > 1 else name
+            table[label] = (command, kind, child_env(tree, bytecode))
     samples: dict[str, list[float]] = {name: [] for name in table}
-    for command, _ in table.values():  # warm the file cache once
-        timed(command)
+    for command, _, env in table.values():  # warm the file cache (and the bytecode cache) once
+        timed(command, env)
+    load = os.getloadavg()[0]
     for _ in range(args.runs):
-        for name, (command, _) in table.items():
-            samples[name].append(timed(command))
+        for name, (command, _, env) in table.items():
+            samples[name].append(timed(command, env))
     medians = {name: statistics.median(values) for name, values in samples.items()}
     bases = {"dir": medians["baseline: typer, rich, numpy + Tokenizer.from_file(DIR)"],
              "gpt2": medians["baseline: typer, rich, numpy + GPT-2 BPE"]}
+    print(f"median of {args.runs} runs; bytecode {'cached' if bytecode else 'not cached'}; "
+          f"load average {load:.2f} at the start, {os.getloadavg()[0]:.2f} at the end ({os.cpu_count()} cores)")
     for name, value in medians.items():
         kind = table[name][1]
         ratio = f"{value / bases[kind]:5.2f}x baseline" if kind else ""
