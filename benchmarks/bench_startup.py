@@ -25,6 +25,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -110,10 +111,14 @@ def child_env(tree: Path | None, bytecode_dir: Path | None) -> dict[str, str]:
     return env
 
 
-def timed(command: list[str], env: dict[str, str]) -> float:
+def timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall time and CPU time (user + system, all threads) of one run of ``command``."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def main() -> None:
@@ -131,23 +136,24 @@ def main() -> None:
         for tree in trees if kind else [None]:
             label = f"{name} [{tree}]" if kind and len(trees) > 1 else name
             table[label] = (command, kind, child_env(tree, bytecode))
-    samples: dict[str, list[float]] = {name: [] for name in table}
+    samples: dict[str, list[tuple[float, float]]] = {name: [] for name in table}
     for command, _, env in table.values():  # warm the file cache (and the bytecode cache) once
         timed(command, env)
     load = os.getloadavg()[0]
     for _ in range(args.runs):
         for name, (command, _, env) in table.items():
             samples[name].append(timed(command, env))
-    medians = {name: statistics.median(values) for name, values in samples.items()}
+    medians = {name: [statistics.median(column) for column in zip(*values)] for name, values in samples.items()}
     bases = {"dir": medians["baseline: typer, rich, numpy + Tokenizer.from_file(DIR)"],
              "gpt2": medians["baseline: typer, rich, numpy + GPT-2 BPE"]}
     print(f"median of {args.runs} runs; bytecode {'cached' if bytecode else 'not cached'}; "
           f"load average {load:.2f} at the start, {os.getloadavg()[0]:.2f} at the end ({os.cpu_count()} cores)")
-    for name, value in medians.items():
+    print(f"{'':60s} {'wall':>9s} {'ratio':>6s} {'CPU':>9s} {'ratio':>6s}")
+    for name, (wall, cpu) in medians.items():
         kind = table[name][1]
-        ratio = f"{value / bases[kind]:5.2f}x baseline" if kind else ""
-        per_1000 = f"   x1000 files: {value * 1000 / 60:5.1f} min" if "check" in name else ""
-        print(f"{name:52s} {value * 1000:7.1f} ms  {ratio}{per_1000}")
+        ratios = [f"{value / base:5.2f}x" if kind else "" for value, base in zip((wall, cpu), bases.get(kind, (1, 1)))]
+        per_1000 = f"   x1000 files: {wall * 1000 / 60:5.1f} min" if "check" in name else ""
+        print(f"{name:60s} {wall * 1000:6.1f} ms {ratios[0]:>6s} {cpu * 1000:6.1f} ms {ratios[1]:>6s}{per_1000}")
 
 
 if __name__ == "__main__":
