@@ -75,10 +75,15 @@ def root(
 
 def main() -> None:
     """The console script: like ``app()``, but a usage error is one ``Error:`` line (exit 2)."""
+    import atexit
+    import gc
     import sys
 
     from maskcli.cli.common import EXIT_USAGE, debug_enabled
 
+    # At exit, spare the interpreter's last full collections over every object the imports made
+    # (~20 ms, a tenth of a run): atexit handlers, flushes and module teardown still run.
+    atexit.register(gc.freeze)
     command = typer.main.get_command(app)
     try:
         code = command.main(prog_name="maskcli", standalone_mode=False)
