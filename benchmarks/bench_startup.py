@@ -128,11 +128,14 @@ def main() -> None:
     parser.add_argument("--tree", type=Path, action="append",
                         help="a maskcli source tree to time (repeatable); default: the installed/PYTHONPATH one")
     parser.add_argument("--no-bytecode", action="store_true", help="compile every module from source in every run")
+    parser.add_argument("--no-transformers", action="store_true", help="leave out the --loader transformers rows")
     args = parser.parse_args()
     bytecode = None if args.no_bytecode else args.dir / "pycache"
     table: dict[str, tuple[list[str], str, dict[str, str]]] = {}
     trees = args.tree or [None]
     for name, (command, kind) in maskcli_commands(build_directory(args.dir)).items():
+        if args.no_transformers and "transformers" in name:
+            continue
         for tree in trees if kind else [None]:
             label = f"{name} [{tree}]" if kind and len(trees) > 1 else name
             table[label] = (command, kind, child_env(tree, bytecode))
