@@ -78,15 +78,15 @@ def main() -> None:
             [sys.executable, "-m", "maskcli", "check", "-t", str(directory), "--exit-zero"], child_env(tree, bytecode))
     slow = f"maskcli check -t DIR FILE --loader transformers [{trees[0] or 'installed'}]"
     for command, env in rows.values():  # warm the file and bytecode caches
-        timed([*command, str(files[0])], env)
+        timed([*command, str(files[0])], env, args.dir)
     samples: dict[str, list[tuple[float, float]]] = {name: [] for name in [*rows, slow]}
     load = os.getloadavg()[0]
     for index, path in enumerate(files):
         for name, (command, env) in rows.items():
-            samples[name].append(timed([*command, str(path)], env))
+            samples[name].append(timed([*command, str(path)], env, args.dir))
         if index < args.transformers:
             command, env = rows[f"maskcli check -t DIR FILE (native) [{trees[0] or 'installed'}]"]
-            samples[slow].append(timed([*command, str(path), "--loader", "transformers"], env))
+            samples[slow].append(timed([*command, str(path), "--loader", "transformers"], env, args.dir))
     print(f"{args.files} files, one process each; bytecode cached; load average {load:.2f} at the start, "
           f"{os.getloadavg()[0]:.2f} at the end ({os.cpu_count()} cores)")
     base_mean = statistics.mean(wall for wall, _ in samples[next(iter(rows))])

@@ -111,11 +111,15 @@ def child_env(tree: Path | None, bytecode_dir: Path | None) -> dict[str, str]:
     return env
 
 
-def timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Wall time and CPU time (user + system, all threads) of one run of ``command``."""
+def timed(command: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float]:
+    """Wall time and CPU time (user + system, all threads) of one run of ``command``.
+
+    ``cwd`` must hold no maskcli: ``python -m`` puts the working directory first on sys.path,
+    before PYTHONPATH, so a run from a source tree would time that tree whatever --tree says.
+    """
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=cwd)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -141,11 +145,11 @@ def main() -> None:
             table[label] = (command, kind, child_env(tree, bytecode))
     samples: dict[str, list[tuple[float, float]]] = {name: [] for name in table}
     for command, _, env in table.values():  # warm the file cache (and the bytecode cache) once
-        timed(command, env)
+        timed(command, env, args.dir)
     load = os.getloadavg()[0]
     for _ in range(args.runs):
         for name, (command, _, env) in table.items():
-            samples[name].append(timed(command, env))
+            samples[name].append(timed(command, env, args.dir))
     medians = {name: [statistics.median(column) for column in zip(*values)] for name, values in samples.items()}
     bases = {"dir": medians["baseline: typer, rich, numpy + Tokenizer.from_file(DIR)"],
              "gpt2": medians["baseline: typer, rich, numpy + GPT-2 BPE"]}
