@@ -32,11 +32,6 @@ from typing import Any
 
 from maskcli.errors import InputError
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # the same parser, before it joined the standard library
-    import tomli as tomllib
-
 CHOICES = {
     "padding": ("longest", "max_length", "none"),
     "padding_side": ("left", "right"),
@@ -149,6 +144,11 @@ def find_pyproject(start: Path) -> Path | None:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    if sys.version_info >= (3, 11):  # imported here: a run with no pyproject.toml never parses TOML
+        import tomllib
+    else:  # the same parser, before it joined the standard library
+        import tomli as tomllib
+
     try:
         with open(path, "rb") as handle:
             return tomllib.load(handle)
