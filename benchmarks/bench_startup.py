@@ -16,7 +16,11 @@ are not; --no-bytecode measures that case. --tree runs maskcli from several sour
 (e.g. a `git archive` of the commit before a change, and this one), so before and after are
 measured in the same run.
 
-    python benchmarks/bench_startup.py [--runs 15] [--dir /tmp/maskcli-bench] [--tree OLD --tree .]
+--instructions also counts the instructions each command executes, once, under valgrind
+(cachegrind without cache simulation, OPENBLAS_NUM_THREADS=1 so that no idle BLAS thread spins):
+a figure the machine's load does not move, for comparing trees on a shared machine.
+
+    python benchmarks/bench_startup.py [--runs 15] [--dir /tmp/maskcli-bench] [--tree OLD --tree .] [--instructions]
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import argparse
 import json
 import os
 import random
+import re
 import resource
 import statistics
 import subprocess
@@ -125,6 +130,14 @@ def timed(command: list[str], env: dict[str, str], cwd: Path) -> tuple[float, fl
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
+def instructions(command: list[str], env: dict[str, str], cwd: Path) -> int:
+    """Instructions executed by one run of ``command`` (all threads), counted by valgrind."""
+    result = subprocess.run(["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
+                             *command], env={**env, "OPENBLAS_NUM_THREADS": "1"}, cwd=cwd,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=True)
+    return int(re.search(r"I\s+refs:\s+([\d,]+)", result.stderr).group(1).replace(",", ""))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
@@ -133,6 +146,7 @@ def main() -> None:
                         help="a maskcli source tree to time (repeatable); default: the installed/PYTHONPATH one")
     parser.add_argument("--no-bytecode", action="store_true", help="compile every module from source in every run")
     parser.add_argument("--no-transformers", action="store_true", help="leave out the --loader transformers rows")
+    parser.add_argument("--instructions", action="store_true", help="also count instructions under valgrind")
     args = parser.parse_args()
     bytecode = None if args.no_bytecode else args.dir / "pycache"
     table: dict[str, tuple[list[str], str, dict[str, str]]] = {}
@@ -161,6 +175,14 @@ def main() -> None:
         ratios = [f"{value / base:5.2f}x" if kind else "" for value, base in zip((wall, cpu), bases.get(kind, (1, 1)))]
         per_1000 = f"   x1000 files: {wall * 1000 / 60:5.1f} min" if "check" in name else ""
         print(f"{name:60s} {wall * 1000:6.1f} ms {ratios[0]:>6s} {cpu * 1000:6.1f} ms {ratios[1]:>6s}{per_1000}")
+    if args.instructions:
+        counts = {name: instructions(command, env, args.dir) for name, (command, _, env) in table.items()}
+        base_counts = {"dir": counts["baseline: typer, rich, numpy + Tokenizer.from_file(DIR)"],
+                       "gpt2": counts["baseline: typer, rich, numpy + GPT-2 BPE"]}
+        print("instructions (valgrind, one run each)")
+        for name, count in counts.items():
+            kind = table[name][1]
+            print(f"{name:60s} {count / 1e6:8.0f} M {f'{count / base_counts[kind]:5.2f}x' if kind else ''}")
 
 
 if __name__ == "__main__":
