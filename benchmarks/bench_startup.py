@@ -7,16 +7,30 @@ offline: a byte-level BPE trained on synthetic text (Qwen-like pre-tokenizer, ~3
 added tokens and a ChatML template, once with `tokenizer_class` TokenizersBackend (maskcli
 loads it natively) and once as Qwen2Tokenizer (a class whose __init__ rebuilds the pipeline; maskcli rebuilds it the same way).
 `check` is timed on one small file per process, the pre-commit pattern; x1000 gives the cost
-of 1,000 files.
+of 1,000 files (benchmarks/bench_check_files.py runs the 1,000 processes).
 
-    python benchmarks/bench_startup.py [--runs 15] [--dir /tmp/maskcli-bench]
+Every child process may cache bytecode (PYTHONPYCACHEPREFIX under --dir, PYTHONDONTWRITEBYTECODE
+dropped), as an installed package has its .pyc files: without that, maskcli's own modules are
+compiled from source in every run (~65 ms here) while the baseline's libraries, installed by pip,
+are not; --no-bytecode measures that case. --tree runs maskcli from several source trees
+(e.g. a `git archive` of the commit before a change, and this one), so before and after are
+measured in the same run.
+
+--instructions also counts the instructions each command executes, once, under valgrind
+(cachegrind without cache simulation, OPENBLAS_NUM_THREADS=1 so that no idle BLAS thread spins):
+a figure the machine's load does not move, for comparing trees on a shared machine.
+
+    python benchmarks/bench_startup.py [--runs 15] [--dir /tmp/maskcli-bench] [--tree OLD --tree .] [--instructions]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
+import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -65,7 +79,7 @@ def baseline(load: str) -> list[str]:
     return [sys.executable, "-c", f"import typer, rich, numpy\n{load}\nprint(tok.encode('Hello world').ids)"]
 
 
-def commands(paths: dict[str, Path]) -> dict[str, tuple[list[str], str]]:
+def maskcli_commands(paths: dict[str, Path]) -> dict[str, tuple[list[str], str]]:
     """name -> (command, name of its baseline)."""
     maskcli = [sys.executable, "-m", "maskcli"]
     dir_base = baseline(f"from tokenizers import Tokenizer\ntok = Tokenizer.from_file({str(paths['native'] / 'tokenizer.json')!r})")
@@ -91,32 +105,84 @@ def commands(paths: dict[str, Path]) -> dict[str, tuple[list[str], str]]:
     }
 
 
-def timed(command: list[str]) -> float:
+def child_env(tree: Path | None, bytecode_dir: Path | None) -> dict[str, str]:
+    """The environment of a timed process: maskcli from ``tree``, bytecode cached under ``bytecode_dir``."""
+    env = dict(os.environ)
+    if tree is not None:
+        env["PYTHONPATH"] = str(tree.resolve())
+    if bytecode_dir is not None:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(bytecode_dir)
+    return env
+
+
+def timed(command: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float]:
+    """Wall time and CPU time (user + system, all threads) of one run of ``command``.
+
+    ``cwd`` must hold no maskcli: ``python -m`` puts the working directory first on sys.path,
+    before PYTHONPATH, so a run from a source tree would time that tree whatever --tree says.
+    """
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=cwd)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def instructions(command: list[str], env: dict[str, str], cwd: Path) -> int:
+    """Instructions executed by one run of ``command`` (all threads), counted by valgrind."""
+    result = subprocess.run(["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
+                             *command], env={**env, "OPENBLAS_NUM_THREADS": "1"}, cwd=cwd,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=True)
+    return int(re.search(r"I\s+refs:\s+([\d,]+)", result.stderr).group(1).replace(",", ""))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--dir", type=Path, default=Path("/tmp/maskcli-bench"))
+    parser.add_argument("--tree", type=Path, action="append",
+                        help="a maskcli source tree to time (repeatable); default: the installed/PYTHONPATH one")
+    parser.add_argument("--no-bytecode", action="store_true", help="compile every module from source in every run")
+    parser.add_argument("--no-transformers", action="store_true", help="leave out the --loader transformers rows")
+    parser.add_argument("--instructions", action="store_true", help="also count instructions under valgrind")
     args = parser.parse_args()
-    table = commands(build_directory(args.dir))
-    samples: dict[str, list[float]] = {name: [] for name in table}
-    for command, _ in table.values():  # warm the file cache once
-        timed(command)
+    bytecode = None if args.no_bytecode else args.dir / "pycache"
+    table: dict[str, tuple[list[str], str, dict[str, str]]] = {}
+    trees = args.tree or [None]
+    for name, (command, kind) in maskcli_commands(build_directory(args.dir)).items():
+        if args.no_transformers and "transformers" in name:
+            continue
+        for tree in trees if kind else [None]:
+            label = f"{name} [{tree}]" if kind and len(trees) > 1 else name
+            table[label] = (command, kind, child_env(tree, bytecode))
+    samples: dict[str, list[tuple[float, float]]] = {name: [] for name in table}
+    for command, _, env in table.values():  # warm the file cache (and the bytecode cache) once
+        timed(command, env, args.dir)
+    load = os.getloadavg()[0]
     for _ in range(args.runs):
-        for name, (command, _) in table.items():
-            samples[name].append(timed(command))
-    medians = {name: statistics.median(values) for name, values in samples.items()}
+        for name, (command, _, env) in table.items():
+            samples[name].append(timed(command, env, args.dir))
+    medians = {name: [statistics.median(column) for column in zip(*values)] for name, values in samples.items()}
     bases = {"dir": medians["baseline: typer, rich, numpy + Tokenizer.from_file(DIR)"],
              "gpt2": medians["baseline: typer, rich, numpy + GPT-2 BPE"]}
-    for name, value in medians.items():
+    print(f"median of {args.runs} runs; bytecode {'cached' if bytecode else 'not cached'}; "
+          f"load average {load:.2f} at the start, {os.getloadavg()[0]:.2f} at the end ({os.cpu_count()} cores)")
+    print(f"{'':60s} {'wall':>9s} {'ratio':>6s} {'CPU':>9s} {'ratio':>6s}")
+    for name, (wall, cpu) in medians.items():
         kind = table[name][1]
-        ratio = f"{value / bases[kind]:5.2f}x baseline" if kind else ""
-        per_1000 = f"   x1000 files: {value * 1000 / 60:5.1f} min" if "check" in name else ""
-        print(f"{name:52s} {value * 1000:7.1f} ms  {ratio}{per_1000}")
+        ratios = [f"{value / base:5.2f}x" if kind else "" for value, base in zip((wall, cpu), bases.get(kind, (1, 1)))]
+        per_1000 = f"   x1000 files: {wall * 1000 / 60:5.1f} min" if "check" in name else ""
+        print(f"{name:60s} {wall * 1000:6.1f} ms {ratios[0]:>6s} {cpu * 1000:6.1f} ms {ratios[1]:>6s}{per_1000}")
+    if args.instructions:
+        counts = {name: instructions(command, env, args.dir) for name, (command, _, env) in table.items()}
+        base_counts = {"dir": counts["baseline: typer, rich, numpy + Tokenizer.from_file(DIR)"],
+                       "gpt2": counts["baseline: typer, rich, numpy + GPT-2 BPE"]}
+        print("instructions (valgrind, one run each)")
+        for name, count in counts.items():
+            kind = table[name][1]
+            print(f"{name:60s} {count / 1e6:8.0f} M {f'{count / base_counts[kind]:5.2f}x' if kind else ''}")
 
 
 if __name__ == "__main__":

@@ -12,14 +12,23 @@ try:
     runpy.run_module("maskcli", run_name="__main__")
 except SystemExit:
     pass
+print("MODULES=" + ",".join(sorted(sys.modules)), file=sys.stderr)
 print("HEAVY=" + ",".join(m for m in ("transformers", "torch") if m in sys.modules), file=sys.stderr)
 """
+OTHER_COMMANDS = {f"maskcli.cli.{name}" for name in ("check", "masks", "swin", "diff", "view", "verify")}
+
+
+def probe(*args, cwd=None):
+    """Run ``maskcli ARGS`` in a fresh interpreter: (result, the names in sys.modules at its end)."""
+    result = subprocess.run([sys.executable, "-c", PROBE.format(args=list(args))], capture_output=True, text=True,
+                            cwd=cwd)
+    line = [l for l in result.stderr.splitlines() if l.startswith("MODULES=")][-1]
+    return result, set(line.removeprefix("MODULES=").split(","))
 
 
 def heavy_modules(*args):
-    result = subprocess.run([sys.executable, "-c", PROBE.format(args=list(args))], capture_output=True, text=True)
-    line = [l for l in result.stderr.splitlines() if l.startswith("HEAVY=")][-1]
-    return result, line.removeprefix("HEAVY=")
+    result, modules = probe(*args)
+    return result, ",".join(m for m in ("transformers", "torch") if m in modules)
 
 
 def test_help_does_not_import_transformers():
@@ -39,6 +48,24 @@ def test_show_with_a_fast_tokenizer_directory_does_not_import_transformers(token
     tokenizer = json.loads(result.stdout.splitlines()[0])["tokenizer"]
     assert (tokenizer["loader"], tokenizer["pad_token"]) == ("tokenizers", "[PAD]")
     assert heavy == ""
+
+
+def test_show_imports_only_its_own_command():
+    """A run builds only the command it runs; TEXT arguments need no JSON reader, no worker pool."""
+    result, modules = probe("show", "Hello world")
+    assert result.returncode == 0, result.stderr
+    assert "maskcli.cli.show" in modules  # the probe sees the modules
+    assert not modules & {*OTHER_COMMANDS, "orjson", "multiprocessing", "transformers", "torch"}
+
+
+def test_check_with_a_fast_tokenizer_directory_does_not_import_transformers(tokenizer_dirs, tmp_path):
+    """The pre-commit pattern (one small file, one process): native loading, one process, no worker pool."""
+    data = tmp_path / "part.jsonl"
+    data.write_text('{"text": "the cat sat"}\n{"text": "on the mat"}\n', encoding="utf-8")
+    result, modules = probe("check", str(data), "-t", str(tokenizer_dirs["bert_like"]), "--exit-zero", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "maskcli.check.audit" in modules
+    assert not modules & {"transformers", "torch", "multiprocessing", "maskcli.cli.show"}
 
 
 def test_loader_transformers_does_import_transformers(tokenizer_dirs):

@@ -39,11 +39,6 @@ from maskcli.errors import InputError
 if TYPE_CHECKING:
     from maskcli.data.encoding import EncodeSettings
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # the same parser, before it joined the standard library
-    import tomli as tomllib
-
 MODES = ("train", "generate")  # audit rows as a training batch or as a batched generate() prompt
 CHOICES = {
     "padding": PADDINGS,
@@ -165,6 +160,11 @@ def find_pyproject(start: Path) -> Path | None:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    if sys.version_info >= (3, 11):  # imported here: a run with no pyproject.toml never parses TOML
+        import tomllib
+    else:  # the same parser, before it joined the standard library
+        import tomli as tomllib
+
     try:
         with open(path, "rb") as handle:
             return tomllib.load(handle)

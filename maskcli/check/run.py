@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from maskcli.data.batches import Selection, SkipLog, selected_records
+from maskcli.data.readers import preload_parsers
 from maskcli.check.arrow_input import arrow_files
 from maskcli.check.audit import Audit, audit_arrow, audit_records, chunk_rows, make_context
 from maskcli.check.config import CheckConfig
@@ -41,7 +42,7 @@ def run_check(
         return audit_sft(records, tok, config, ctx, log)
     if config.num_proc == 1:
         return audit_records(records, tok, config, ctx, resolved, log)
-    audit = _in_workers(records, config)
+    audit = _in_workers(records, config, paths)
     audit.skip_log(log)
     return audit
 
@@ -62,7 +63,7 @@ def chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
         yield chunk
 
 
-def _in_workers(records: Iterable[Any], config: CheckConfig) -> Audit:
+def _in_workers(records: Iterable[Any], config: CheckConfig, paths: Sequence[str]) -> Audit:
     audits: list[Audit] = []
 
     def take(audit: Audit) -> None:
@@ -71,6 +72,7 @@ def _in_workers(records: Iterable[Any], config: CheckConfig) -> Audit:
         else:
             audits.append(audit)
 
+    preload_parsers(list(paths), config.input_format)  # before run_in_order installs its stop-signal handlers
     run_in_order(_work, _start_worker, config, chunks(records, chunk_rows(config.batch_size)), config.num_proc, take)
     if not audits:  # no records at all
         tok = load_tokenizer(config.tokenizer, pad_token=config.pad_token, loader=config.loader)

@@ -13,16 +13,18 @@ own start-up; a Ctrl-C in that moment is lost (SIGTERM and SIGHUP are kept and a
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import signal
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from multiprocessing.connection import Connection, wait
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from maskcli.errors import InputError
+
+if TYPE_CHECKING:  # multiprocessing is imported when workers start: one process (the default) never needs it
+    import multiprocessing
+    from multiprocessing.connection import Connection
 
 PROCS_PER_CPU = 4  # more processes than this only add memory: each loads its own tokenizer
 STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP", "SIGINT") if hasattr(signal, name))
@@ -103,6 +105,8 @@ def results_in_order(
     previous = {signum: signal.signal(signum, signal.SIG_IGN if signum == signal.SIGINT else stop)
                 for signum in STOP_SIGNALS}
     try:
+        import multiprocessing
+
         context = multiprocessing.get_context("spawn")
         for _ in range(count):
             mine, theirs = context.Pipe()
@@ -127,6 +131,8 @@ def results_in_order(
 
 
 def _dispatch(workers: list[tuple[multiprocessing.Process, Connection]], tasks: Iterator[Any]) -> Iterator[Any]:
+    from multiprocessing.connection import wait
+
     busy: dict[Connection, tuple[multiprocessing.Process, int]] = {}
     idle = list(workers)
     done: dict[int, Any] = {}

@@ -1,21 +1,57 @@
-"""The ``maskcli`` command: one Typer app, one module per command."""
+"""The ``maskcli`` command: one Typer app, one module per command.
+
+A run imports and builds only the command it runs (``maskcli show`` never imports ``check``'s
+module nor builds its options); ``maskcli --help`` builds them all to list them.
+"""
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Iterator, Mapping
+from typing import Any
+
 import typer
+import typer.core
 
 from maskcli import __version__
-from maskcli.cli.check import CHECK_HELP, check
-from maskcli.cli.diff import DIFF_HELP, diff
 from maskcli.cli.help import PanelCommand
-from maskcli.cli.masks import MASKS_HELP, masks
-from maskcli.cli.show import SHOW_HELP, show
-from maskcli.cli.swin import SWIN_HELP, swin
-from maskcli.cli.verify import VERIFY_HELP, verify
-from maskcli.cli.view import VIEW_HELP, view
+
+# name -> module maskcli.cli.<name>, which defines the function <name> and <NAME>_HELP; in --help order.
+COMMANDS = ("show", "check", "masks", "swin", "diff", "view", "verify")
+
+
+class LazyCommands(Mapping):
+    """The group's commands, each imported and built by typer on first use."""
+
+    def __init__(self) -> None:
+        self._built: dict[str, Any] = {}
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in COMMANDS:
+            raise KeyError(name)
+        if name not in self._built:
+            module = importlib.import_module(f"maskcli.cli.{name}")
+            single = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
+            single.command(name, help=getattr(module, f"{name.upper()}_HELP"), cls=PanelCommand)(getattr(module, name))
+            self._built[name] = typer.main.get_command(single)
+        return self._built[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(COMMANDS)
+
+    def __len__(self) -> int:
+        return len(COMMANDS)
+
+
+class LazyGroup(typer.core.TyperGroup):
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        self.commands = LazyCommands()  # type: ignore[assignment]
+
 
 app = typer.Typer(
     name="maskcli",
+    cls=LazyGroup,
     help="See and check the padding and attention masks your pipeline really builds.",
     add_completion=True,
     no_args_is_help=True,
@@ -23,13 +59,6 @@ app = typer.Typer(
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-app.command("show", help=SHOW_HELP, cls=PanelCommand)(show)
-app.command("check", help=CHECK_HELP, cls=PanelCommand)(check)
-app.command("masks", help=MASKS_HELP, cls=PanelCommand)(masks)
-app.command("swin", help=SWIN_HELP, cls=PanelCommand)(swin)
-app.command("diff", help=DIFF_HELP, cls=PanelCommand)(diff)
-app.command("view", help=VIEW_HELP, cls=PanelCommand)(view)
-app.command("verify", help=VERIFY_HELP, cls=PanelCommand)(verify)
 
 
 def version_callback(value: bool) -> None:

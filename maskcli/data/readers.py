@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import io
 import json
 import re
@@ -149,16 +150,19 @@ def _loads(text: str) -> Any:
     messages are the standard library's. So do lines with a 19-digit run (orjson reads integers
     outside [-2**63, 2**64) as floats) and lines that may nest deeper than ``json`` can read
     (orjson reads any depth)."""
-    if _orjson is not None and text.count("[") + text.count("{") < ORJSON_MAX_OPENINGS \
+    orjson = _optional_orjson()
+    if orjson is not None and text.count("[") + text.count("{") < ORJSON_MAX_OPENINGS \
             and not _LONG_NUMBER.search(text):
         try:
-            return _orjson.loads(text)
-        except _orjson.JSONDecodeError:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
             pass
     return json.loads(text)
 
 
+@functools.cache
 def _optional_orjson() -> Any:
+    """orjson, imported on the first JSON line (not at start-up: TEXT arguments never need it)."""
     try:
         import orjson
     except ImportError:
@@ -166,7 +170,20 @@ def _optional_orjson() -> Any:
     return orjson
 
 
-_orjson = _optional_orjson()
+def preload_parsers(paths: list[str], fmt: str | None = None) -> None:
+    """Import now the extension modules reading ``paths`` will need (orjson; pyarrow for Parquet,
+    Arrow and datasets), before a caller installs stop-signal handlers: a handler that exits while
+    an extension module initialises crashes the interpreter (SIGSEGV, seen with orjson)."""
+    _optional_orjson()
+    tabular = {"parquet", "arrow"}
+    if fmt in tabular or any(p != STDIN and (Path(p).is_dir() or EXTENSIONS.get(Path(p).suffix.lower()) in tabular)
+                             for p in paths):
+        try:
+            import pyarrow.parquet  # noqa: F401
+        except ImportError:
+            pass  # the reader says how to install it
+
+
 ORJSON_MAX_OPENINGS = 256  # far below json's recursion limit
 _LONG_NUMBER = re.compile(r"\d{19}")
 
