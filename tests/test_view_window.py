@@ -115,3 +115,13 @@ def test_view_of_a_big_mask_builds_only_the_window_under_a_memory_limit(tmp_path
     done = subprocess.run(["bash", "-c", f'ulimit -v 800000; exec "{sys.executable}" -m maskcli view "{path}"'],
                           capture_output=True, text=True, env=env)
     assert "showing tokens 0:48 of 8000; zoom with --range A:B" in done.stdout.splitlines()
+
+
+def test_a_kv_cache_mask_shows_its_queries_by_default(cli, tmp_path):
+    """(2, 300): the two queries are keys 298 and 299 (bottom-right aligned); the window ends there."""
+    np.save(tmp_path / "kv.npy", np.ones((2, 300), dtype=bool))
+    out = lines_of(cli("view", tmp_path / "kv.npy"))
+    assert "showing tokens 253:300 of 300; zoom with --range A:B" in out
+    assert [line.split()[0] for line in out[-2:]] == ["298", "299"]
+    zoomed = lines_of(cli("view", tmp_path / "kv.npy", "--range", "0:10"))
+    assert zoomed[-1].split() == [str(k) for k in range(10)]  # a --range is kept as asked: no query row in it

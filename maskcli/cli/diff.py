@@ -79,7 +79,7 @@ def render(results: list, conv_a: str, conv_b: str, ascii_only: bool, zoom: tupl
     console = stdout_console()
     style = GridStyle(ascii=ascii_only or not (console.encoding or "").lower().startswith("utf"))
     drawn = [r.comparable and not r.equal for r in results]
-    windows = [zoom_window(r.a.shape[-1], zoom, console.width, style) if draw else None for r, draw in zip(results, drawn)]
+    windows = [zoom_window(r.a.shape[-1], zoom, console.width, style, r.rows) if draw else None for r, draw in zip(results, drawn)]
     console.print(Text(f"A read as {conv_a}, B read as {conv_b}; " + diff_legend(style), style="bright_black"))
     for r, window in zip(results, windows):
         head = f"{r.name} · sequence {r.sequence}: "

@@ -68,7 +68,7 @@ def view(
             rows = loaded.query_rows.get(key, [None] * len(matrices))[i]
             if rows is None:
                 rows = np.arange(len(mask)) + (keys - len(mask))  # a non-square mask: bottom-right aligned queries
-            window = zoom_window(keys, zoom, console.width, style)
+            window = zoom_window(keys, zoom, console.width, style, rows)
             lines, glyphs = window_grid(f"{key} · sequence {i}", mask, am, rows, window, style)
             present |= glyphs
             drawn.append((lines, window, keys, rows[~mask.any(axis=-1)]))

@@ -215,13 +215,21 @@ def token_window(length: int, token_range: tuple[int, int | None] | None) -> tup
     return min(start, stop), stop
 
 
-def zoom_window(length: int, token_range: tuple[int, int | None] | None, width: int, style: GridStyle) -> tuple[int, int]:
+def zoom_window(length: int, token_range: tuple[int, int | None] | None, width: int, style: GridStyle,
+                rows: np.ndarray | None = None) -> tuple[int, int]:
     """The tokens of a ``length``-token mask to draw: ``--range`` (which must start inside it),
-    cut to what ``width`` columns show."""
+    cut to what ``width`` columns show. Without ``--range`` the window starts at 0, or ends at the
+    last query of ``rows`` when none would be drawn (a KV cache's queries are the last keys)."""
     if token_range is not None and token_range[0] >= length:
         raise InputError(f"--range {token_range[0]}:{'' if token_range[1] is None else token_range[1]}: "
                          f"the mask has {length} tokens (0:{length})")
-    return fit_width(*token_window(length, token_range), width, style)
+    window = fit_width(*token_window(length, token_range), width, style)
+    if token_range is not None or rows is None or not len(rows) or ((rows >= window[0]) & (rows < window[1])).any():
+        return window
+    last = int(np.max(rows))
+    while window[1] <= last:  # slide right until the last query is drawn (wider labels may narrow the window)
+        window = fit_width(window[0] + last + 1 - window[1], length, width, style)
+    return window
 
 
 def ascii_only(console) -> bool:
