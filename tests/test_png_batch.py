@@ -3,7 +3,6 @@ and the terminal's P / ! markers."""
 
 import itertools
 
-import numpy as np
 import pytest
 
 pytest.importorskip("matplotlib")

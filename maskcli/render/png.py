@@ -108,18 +108,12 @@ def thin_ticks(fig, axes: Sequence) -> None:
     line = FONT * 1.35 * fig.dpi / 72  # pixels one label needs along its axis
     for ax in axes:
         box = ax.get_window_extent(renderer)
-        for get, size, length in ((ax.get_xticklabels, ax.set_xticks, box.width), (ax.get_yticklabels, ax.set_yticks, box.height)):
-            labels = get()
-            ticks = (ax.get_xticks if get == ax.get_xticklabels else ax.get_yticks)()
-            step = max(1, int(np.ceil(len(ticks) * line / max(length, 1.0))))
+        for axis, length in ((ax.xaxis, box.width), (ax.yaxis, box.height)):
+            ticks, labels = axis.get_ticklocs(), axis.get_ticklabels()
+            step = int(np.ceil(len(ticks) * line / max(length, 1.0)))
             if step > 1:
-                kept = slice(0, None, step)
-                size(ticks[kept], [t.get_text() for t in labels][kept], **label_style(labels))
-
-
-def label_style(labels) -> dict:
-    first = labels[0]
-    return {"fontsize": first.get_fontsize(), "rotation": first.get_rotation()}
+                axis.set_ticks(ticks[::step], [t.get_text() for t in labels][::step],
+                               fontsize=labels[0].get_fontsize(), rotation=labels[0].get_rotation())
 
 
 def figure(rows: Sequence[Any], caption: str, token_range: tuple[int, int | None] | None, block_size: int | None):
