@@ -233,6 +233,17 @@ def test_no_max_length_and_no_eos_read_plainly(cli, tokenizer_dirs):
     assert " ".join(shown.stdout.split()).startswith(f"tokenizer {bare} (TokenizersBackend, loaded by tokenizers) · pad none · eos none ")
 
 
+@pytest.mark.parametrize("fmt", ["markdown", "github", "junit"])
+def test_no_max_length_reads_plainly_in_every_report_format(cli, tokenizer_dirs, fmt):
+    bare = tokenizer_dirs["gpt2_like"] / "tokenizer.json"
+    result = cli("check", SAMPLES / "texts.jsonl", "-t", bare, "--pad-token", "<|endoftext|>", "--format", fmt)
+    assert result.exit_code in (0, 1), result.stderr
+    assert "None" not in result.stdout
+    if fmt == "markdown":
+        assert "| rows over max_length (no max length) |" in result.stdout
+        assert "context 10, the longest row: the tokenizer has no max length)" in result.stdout
+
+
 @pytest.mark.parametrize("tokenizer_class", ["BertTokenizer", "PreTrainedTokenizerFast"])
 def test_token_type_ids_in_the_json_exactly_when_transformers_returns_them(cli, tmp_path, tokenizer_class):
     import tokenizer_factory
@@ -290,3 +301,35 @@ def test_output_file_prints_no_grids_whatever_its_format(cli, tmp_path, name):
     assert (tmp_path / name).stat().st_size > 0
     with_json = cli("show", "a b c", "--mask", "window:2", "-o", tmp_path / name, "--json")
     assert json.loads(with_json.stdout)["sequences"][0]["input_ids"] == [64, 275, 269]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--padding", "max_length", "--max-length", "200000000"],
+         "Error: --padding max_length (max_length 200000000) pads 1 row to 200,000,000 tokens each, more than the "
+         "4,194,304 tokens maskcli pads one batch to; use a smaller --max-length or --padding longest"),
+        (["--pad-to-multiple-of", "100000000"],
+         "Error: --pad-to-multiple-of 100000000 pads 1 row to 100,000,000 tokens each, more than the "
+         "4,194,304 tokens maskcli pads one batch to; use a smaller --pad-to-multiple-of"),
+    ],
+)
+def test_padding_beyond_the_budget_is_refused_before_encoding_under_a_memory_limit(args, message):
+    """The Rust tokenizer allocates every pad token: --max-length 200000000 took 18 GB and minutes."""
+    command = " ".join(["show", "hi", "--pad-token", "eos", "--json", "--no-matrices", *args])
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(["bash", "-c", f'ulimit -v 2000000; exec "{sys.executable}" -m maskcli {command}'],
+                          capture_output=True, text=True, env=env)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.splitlines() == [message]
+
+
+def test_the_padding_budget_counts_every_row(cli, monkeypatch):
+    import maskcli.data.encoding as encoding
+
+    monkeypatch.setattr(encoding, "MAX_BATCH_TOKENS", 64)
+    args = ("show", "hi", "a", "--pad-token", "eos", "--json", "--no-matrices", "--padding", "max_length", "--max-length")
+    result = cli(*args, "32")
+    assert result.exit_code == 0, result.stderr
+    assert [len(s["input_ids"]) for s in json.loads(result.stdout)["sequences"]] == [32, 32]
+    one_line(cli(*args, "33"), "Error: --padding max_length (max_length 33) pads 2 rows to 33 tokens each, more than the 64 tokens")

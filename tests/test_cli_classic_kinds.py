@@ -245,7 +245,8 @@ def test_png_panels_carry_token_labels_on_both_axes():
     tok = load_tokenizer("gpt2")
     ids = np.array(tok.backend.encode("The cat sat").ids)
     row = Row(Source("<text>", row=0), ids, np.ones(len(ids), int))
-    (panel,) = batch_panels([analyse_row(tok, row, MaskRequest(specs=(parse_spec("logsparse"),)))])
+    (((panel,), pad_queries, empty),) = batch_panels([analyse_row(tok, row, MaskRequest(specs=(parse_spec("logsparse"),)))])
+    assert pad_queries == [] and [e.tolist() for e in empty] == [[]]
     assert panel.title == "sequence 0 · logsparse"
     fig, ax = plt.subplots()
     draw_panel(ax, panel, (0, 3), None)

@@ -95,6 +95,8 @@ def test_combined_matches_transformers_create_causal_mask_sdpa(batch):
 def test_empty_rows_from_intervals_equal_the_dense_rows(batch, text):
     spec = parse_spec(text)
     for am in np.array(batch):
+        if spec.kind.name == "bigbird" and len(am) < 3:  # fewer than 3 blocks: refused with one line, nothing to compare
+            continue
         result = mask_result(text, spec, RowContext(am), [""] * len(am), True)
         assert result.empty_rows.tolist() == np.flatnonzero(~result.dense().any(axis=-1)).tolist()
 

@@ -150,11 +150,11 @@ def to_markdown(report: "Report") -> str:
         f"| pad tokens (as configured) | {s['pad_tokens']} |",
         "| length min / p50 / p90 / p95 / p99 / max | "
         + " / ".join(str(lengths[k]) for k in ("min", "p50", "p90", "p95", "p99", "max")) + " |",
-        f"| rows over max_length ({trunc['max_length']}) | {trunc['rows_over_max_length']} |",
+        f"| rows over max_length ({trunc['max_length'] or 'no max length'}) | {trunc['rows_over_max_length']} |",
         f"| tokens lost to truncation | {trunc['tokens_lost']} |",
         f"| trained-token share | {_percent(s['trained_token_share'])} |",
         "",
-        f"| padding strategy (batch size {padding['batch_size']}, context {padding['context_length']}) | waste |",
+        f"| padding strategy (batch size {padding['batch_size']}, context {padding['context_length']}{'' if trunc['max_length'] else ', the longest row: the tokenizer has no max length'}) | waste |",
         "|---|---|",
         f"| as configured (`{padding['as_configured']['padding']}`) | {_percent(padding['as_configured']['waste'])} |",
         f"| pad to max_length | {_percent(padding['pad_to_max_length']['waste'])} |",

@@ -376,7 +376,7 @@ def emit_batches(
         return  # -o FILE is data like --json: no grids on stdout (as with -o FILE.npz)
     from maskcli.render.batch import View, render_batch, render_header
     from maskcli.render.blocks import render_rows_blocks
-    from maskcli.render.pictures import batch_panels, mask_caption
+    from maskcli.render.pictures import MAX_PICTURED, batch_panels, mask_caption
 
     page, pictures = pictures.html, pictures._replace(html=None)  # --html: the interactive page, not the recording
     shown: list = []
@@ -387,7 +387,7 @@ def emit_batches(
     render_header(console, tok)
     grid_view = View(token_range=view.token_range, compact=view.compact, masks=request if wants_grids(request) else None,
                      layers=view.layers)
-    panels = []
+    panels, seen = [], 0
     for number, analysis in enumerate(itertools.chain([first] if first else [], stream)):
         batch = analysis.batch
         title = f"batch {number} · {batch.location} · {', '.join(batch.shapes)}" if titled else ""
@@ -395,8 +395,9 @@ def emit_batches(
             render_rows_blocks(console, analysis.rows, view.block_size, view.token_range, view.compact, title)
         else:
             render_batch(console, tok, analysis.rows, grid_view, title=title)
-        if pictures.png:
-            panels += batch_panels(analysis.rows)
+        if pictures.png:  # only the first MAX_PICTURED sequences are kept (and drawn)
+            seen += len(analysis.rows)
+            panels += batch_panels(analysis.rows[:max(0, MAX_PICTURED - len(panels))], f"batch {number} · " if titled else "")
         if page:
             shown.append(analysis)
     if page:
@@ -404,7 +405,10 @@ def emit_batches(
         from maskcli.render.show_page import to_html
 
         write_atomic(page, to_html(tok, shown, titled))
-    pictures.write(console, "maskcli show", lambda: panels, mask_caption(request), view.token_range, view.block_size)
+    caption = mask_caption(request)
+    if seen > len(panels):
+        caption += f"\nthe first {len(panels)} of {seen} sequences (pick others with --rows)"
+    pictures.write(console, "maskcli show", lambda: panels, caption, view.token_range, view.block_size)
 
 
 def with_progress(batches: Iterable, show: bool) -> Iterator:

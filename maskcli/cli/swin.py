@@ -40,7 +40,7 @@ def swin(
     png: PngOpt = None,
 ) -> None:
     from maskcli.masks.classic.swin import CONVENTION, REFERENCE, swin_shifted
-    from maskcli.render.pictures import Pictures
+    from maskcli.render.pictures import Pictures, panel_rows
 
     shown = swin_shifted(image[0], image[1], window, shift)
     pictures = Pictures(svg, html, png)
@@ -54,4 +54,4 @@ def swin(
     pictures.record(console)
     render_swin(console, shown, windows)
     caption = f"swin: {shown.summary}\nreference: {REFERENCE}\nconvention: {CONVENTION}"
-    pictures.write(console, "maskcli swin", lambda: [shown.panel(w) for w in shown.shown(windows)], caption)
+    pictures.write(console, "maskcli swin", lambda: panel_rows([shown.panel(w) for w in shown.shown(windows)]), caption)

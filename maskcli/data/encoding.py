@@ -121,6 +121,28 @@ def padded_length(lengths: Sequence[int], resolved: ResolvedSettings) -> int:
     return target
 
 
+MAX_BATCH_TOKENS = 2**22  # tokens one batch may be padded to in all: about 1 GB through tokenizers and maskcli
+
+
+def check_padded_size(resolved: ResolvedSettings, rows: int) -> None:
+    """Refuse, before encoding, padding that alone would exceed :data:`MAX_BATCH_TOKENS` (the Rust
+    tokenizer allocates every pad token: ``--max-length 200000000`` took 18 GB)."""
+    if resolved.padding == "none" or not rows:
+        return
+    least = resolved.max_length if resolved.padding == "max_length" and resolved.max_length else 1
+    multiple = resolved.pad_to_multiple_of
+    if multiple:
+        least = -(-least // multiple) * multiple
+    if least * rows <= MAX_BATCH_TOKENS:
+        return
+    if multiple and least == multiple:
+        cause, fix = f"--pad-to-multiple-of {multiple}", "use a smaller --pad-to-multiple-of"
+    else:
+        cause, fix = f"--padding max_length (max_length {resolved.max_length})", "use a smaller --max-length or --padding longest"
+    raise InputError(f"{cause} pads {rows} row{'s' if rows != 1 else ''} to {least:,} tokens each, more than the "
+                     f"{MAX_BATCH_TOKENS:,} tokens maskcli pads one batch to; {fix}")
+
+
 def configure_backend(tok: TokenizerHandle, resolved: ResolvedSettings) -> None:
     """transformers' ``set_truncation_and_padding`` on the Rust tokenizer."""
     backend = tok.backend
@@ -173,6 +195,7 @@ def tokenize(tok: TokenizerHandle, texts: Sequence[str], settings: EncodeSetting
     thread of its own while other threads read records and check rows.
     """
     resolved = resolve_settings(tok, settings)
+    check_padded_size(resolved, len(texts))
     # transformers refuses to pad without a pad token even when nothing needs padding;
     # maskcli encodes unpadded then and refuses only when some row really would get pad tokens.
     no_pad_token = resolved.padding != "none" and tok.pad_token_id is None

@@ -197,6 +197,15 @@ def load_json(path: str, convention: str | None, default: str | None = None) -> 
     return MaskFile(path, name, masks)
 
 
+def pick_rows(holder: str, count: int, row: int | None) -> range:
+    """The sequences to use of ``count`` (``holder`` says whose: "a.npy holds"): all, or ``--row N`` alone."""
+    if row is None:
+        return range(count)
+    if not 0 <= row < count:
+        raise InputError(f"--row {row}: {holder} {count} sequence{'s' if count != 1 else ''} (rows 0 to {count - 1})")
+    return range(row, row + 1)
+
+
 LOADERS = {".npy": load_npy, ".npz": load_npz, ".json": load_json}
 
 

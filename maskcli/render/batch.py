@@ -17,7 +17,7 @@ from rich.text import Text
 from maskcli.data.facts import RowFacts
 from maskcli.data.records import Row
 from maskcli.data.tokenizer import TokenizerHandle
-from maskcli.render.grids import GridStyle, ascii_only, grid_width, legend, mask_grid, printable, side_by_side, token_window
+from maskcli.render.grids import GridStyle, ascii_only, fit_width, grid_width, legend, mask_grid, printable, side_by_side, token_window
 from maskcli.show.analysis import RowAnalysis
 from maskcli.show.lints import empty_rows_message
 
@@ -161,9 +161,7 @@ def completion_start(seq: Row) -> str:
 def fit_window(length: int, width: int, view: View, style: GridStyle) -> tuple[int, int]:
     """The token window to draw: ``--range`` when given, else as many tokens as the width allows."""
     start, stop = token_window(length, view.token_range) if view.token_range is not None else (0, length)
-    while stop > start + 1 and grid_width(start, stop, style) > width:  # draw, and name, only what fits
-        stop -= 1
-    return start, stop
+    return fit_width(start, stop, width, style)
 
 
 def render_sequence(

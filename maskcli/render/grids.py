@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 from rich.text import Text
 
+from maskcli.errors import InputError
+
 ATTEND, CAUSAL, PAD = 0, 1, 2
 GLYPHS = {"unicode": ("■", "·", "×"), "ascii": ("#", ".", "x")}
 STYLES = ("green", "bright_black", "red")
@@ -162,17 +164,46 @@ def legend(style: GridStyle, present: set[str] | None = None, blocked: str = "bl
     return "rows = queries, columns = keys\n" + "  ".join(text for key, text in entries if present is None or key in present)
 
 
-def present_glyphs(mask: np.ndarray, attention_mask: np.ndarray) -> set:
-    """What :func:`grid_lines` draws for a square-or-not ``mask`` over keys with ``attention_mask``:
-    its cell states, ``P`` when a query is padding, ``!`` when a query sees no key."""
+def present_glyphs(mask: np.ndarray, attention_mask: np.ndarray, rows: np.ndarray | None = None, offset: int = 0,
+                   empty: np.ndarray | None = None) -> set:
+    """What :func:`grid_lines` draws for the same arguments: its cell states, ``P`` when a drawn
+    query is padding, ``!`` when a drawn query sees no key."""
     mask = np.asarray(mask, dtype=bool)
     am = np.asarray(attention_mask).astype(bool)
+    rows = np.arange(offset, offset + len(mask)) if rows is None else np.asarray(rows)
     found = set(np.unique(cell_states(mask, am)).tolist())
-    if not mask.any(axis=-1).all():
+    if (np.isin(rows, empty) if empty is not None else ~mask.any(axis=-1)).any():
         found.add(ROW_EMPTY)
-    if len(mask) == len(am) and not am.all():
+    keys = rows - offset
+    if not am[keys[(keys >= 0) & (keys < len(am))]].all():
         found.add(ROW_PAD)
     return found
+
+
+def fit_width(start: int, stop: int, width: int, style: GridStyle) -> tuple[int, int]:
+    """The widest token window ``start:stop'`` (``stop' <= stop``, at least one token) whose grid
+    fits ``width`` columns: draw, and name, only what fits."""
+    limit = stop  # a first guess from the widest label, then one token at a time (grid_width grows with stop)
+    stop = min(limit, start + max(1, (width - label_width(start, limit)) // style.cell_width))
+    while stop < limit and grid_width(start, stop + 1, style) <= width:
+        stop += 1
+    while stop > start + 1 and grid_width(start, stop, style) > width:
+        stop -= 1
+    return start, stop
+
+
+def window_grid(title: str, mask: np.ndarray, attention_mask: np.ndarray, rows: np.ndarray, window: tuple[int, int],
+                style: GridStyle) -> tuple[list[Text], set]:
+    """The grid of a whole ``(Q, K)`` mask (query index of each row: ``rows``) over the tokens
+    ``window``, built from that window's cells only (``!`` still from the whole rows), and the
+    glyphs it draws."""
+    start, stop = window
+    rows = np.asarray(rows)
+    shown = (rows >= start) & (rows < stop)
+    empty = rows[shown & ~np.asarray(mask, dtype=bool).any(axis=-1)]
+    cells, am, rows = mask[shown, start:stop], np.asarray(attention_mask)[start:stop], rows[shown]
+    return (grid_lines(title, cells, am, window, style, rows=rows, offset=start, empty=empty),
+            present_glyphs(cells, am, rows, start, empty))
 
 
 def token_window(length: int, token_range: tuple[int, int | None] | None) -> tuple[int, int]:
@@ -182,6 +213,23 @@ def token_window(length: int, token_range: tuple[int, int | None] | None) -> tup
     start, stop = token_range
     stop = length if stop is None else min(stop, length)
     return min(start, stop), stop
+
+
+def zoom_window(length: int, token_range: tuple[int, int | None] | None, width: int, style: GridStyle,
+                rows: np.ndarray | None = None) -> tuple[int, int]:
+    """The tokens of a ``length``-token mask to draw: ``--range`` (which must start inside it),
+    cut to what ``width`` columns show. Without ``--range`` the window starts at 0, or ends at the
+    last query of ``rows`` when none would be drawn (a KV cache's queries are the last keys)."""
+    if token_range is not None and token_range[0] >= length:
+        raise InputError(f"--range {token_range[0]}:{'' if token_range[1] is None else token_range[1]}: "
+                         f"the mask has {length} tokens (0:{length})")
+    window = fit_width(*token_window(length, token_range), width, style)
+    if token_range is not None or rows is None or not len(rows) or ((rows >= window[0]) & (rows < window[1])).any():
+        return window
+    last = int(np.max(rows))
+    while window[1] <= last:  # slide right until the last query is drawn (wider labels may narrow the window)
+        window = fit_width(window[0] + last + 1 - window[1], length, width, style)
+    return window
 
 
 def ascii_only(console) -> bool:

@@ -75,11 +75,17 @@ def diff_states(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.select([a & b, ~a & ~b, a & ~b], [0, 1, 2], default=3)
 
 
-def diff_grid(title: str, a: np.ndarray, b: np.ndarray, rows: np.ndarray, style: GridStyle) -> list[Text]:
-    states = diff_states(a, b)
-    markers = [DIFF_ROW if (row >= 2).any() else " " for row in states]
+def diff_grid(title: str, a: np.ndarray, b: np.ndarray, rows: np.ndarray, style: GridStyle,
+              window: tuple[int, int] | None = None) -> list[Text]:
+    """The diff grid over the tokens ``window`` (default: all), built from that window's cells
+    only (``*``: the whole row differs somewhere)."""
+    start, stop = window = window or (0, a.shape[-1])
+    rows = np.asarray(rows)
+    shown = (rows >= start) & (rows < stop)
+    markers = [DIFF_ROW if differs else " " for differs in (a[shown] != b[shown]).any(axis=-1)]
+    states = diff_states(a[shown, start:stop], b[shown, start:stop])
     glyphs = DIFF_GLYPHS["ascii" if style.ascii else "unicode"]
-    return state_grid_lines(title, states, markers, rows, (0, a.shape[-1]), style, glyphs, DIFF_STYLES)
+    return state_grid_lines(title, states, markers, rows[shown], window, style, glyphs, DIFF_STYLES, offset=start)
 
 
 def diff_legend(style: GridStyle) -> str:
