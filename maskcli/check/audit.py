@@ -256,9 +256,16 @@ class Audit:
         self.skipped += log.count
         self.skipped_first = (self.skipped_first + log.first)[: self.keep]
 
-    def merge(self, other: Audit) -> Audit:
-        """Add the audit of the shard that follows this one."""
-        self.flush()
+    def merge(self, other: Audit, *, continues: bool = False) -> Audit:
+        """Add the audit of the shard that follows this one.
+
+        By default this shard's unfinished batch is closed first. With ``continues`` the other
+        shard's rows continue it instead: its own unfinished batch is appended to this one's (the
+        other shard must hold fewer rows than complete it, or have been cut where it completes:
+        :mod:`maskcli.check.ray_engine`)."""
+        if not continues:
+            self.flush()
+        carried = (self.stats.carry_given, self.stats.carry_real, self.pending)
         self.stats.merge(other.stats)
         for mine, theirs in ((self.hits, other.hits), (self.sides, other.sides)):
             for code, hits in theirs.items():
@@ -270,6 +277,12 @@ class Audit:
         self.setup = {**other.setup, **self.setup}
         self.skipped_first = (self.skipped_first + other.skipped_first)[: self.keep]
         self.pending = list(other.pending)
+        if continues:
+            self.stats.carry_given = carried[0] + self.stats.carry_given
+            self.stats.carry_real = carried[1] + self.stats.carry_real
+            self.pending = carried[2] + self.pending
+            none = np.zeros(0, dtype=np.int64)
+            self._padded(self.stats.add(none, none))  # the batches the carried rows complete
         return self
 
 
