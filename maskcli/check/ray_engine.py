@@ -350,9 +350,9 @@ def _records(shard: Shard, fmt: str | None, log: SkipLog) -> Iterable[tuple[Sour
 
 
 def _die_once_for_tests(shard: Shard) -> None:
-    """With ``MASKCLI_RAY_TEST_DIE_ONCE=DIR``, each shard's first attempt kills its worker (tests of retries)."""
+    """With ``MASKCLI_RAY_TEST_DIE_ONCE=DIR`` and DIR present, each shard's first attempt kills its worker (tests of retries)."""
     directory = os.environ.get(FAULT_ENV)
-    if not directory:
+    if not directory or not os.path.isdir(directory):
         return
     marker = Path(directory) / (hashlib.sha1(shard.label.encode()).hexdigest() + ".died")
     if not marker.exists():
