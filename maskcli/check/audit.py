@@ -124,20 +124,21 @@ class Audit:
         given = np.empty(len(rows), dtype=np.int64)
         real = np.empty(len(rows), dtype=np.int64)
         text = [i for i, row in enumerate(rows) if not row.pretokenized]
+        issues: dict[int, list[tuple[str, str]]] = {}  # the text rows' issues, by row
         if text:
             chunk = tokenized_rows([rows[i] for i in text] if len(text) < len(rows) else rows, self.ctx)
             given[text] = real[text] = chunk.lengths
             for i, code, detail in chunk.issues:
-                row = rows[text[i]]
-                self.hit(code, row.source, detail, lambda row=row: RowSample.of_row(row))
+                issues.setdefault(text[i], []).append((code, detail))
             self.stats.truncated_rows += chunk.truncated
             self.stats.tokens_lost += chunk.tokens_lost
             self.stats.over_limit_rows += sum(code == "MC008" for _, code, _ in chunk.issues)
-        if len(text) < len(rows):
-            for i, row in enumerate(rows):
-                if row.pretokenized:
-                    given[i] = len(row)
-                    real[i] = self._pretokenized(row)
+        for i, row in enumerate(rows):  # findings in file order, whatever the chunks
+            if row.pretokenized:
+                given[i] = len(row)
+                real[i] = self._pretokenized(row)
+            for code, detail in issues.get(i, ()):
+                self.hit(code, row.source, detail, lambda row=row: RowSample.of_row(row))
         self._batched(rows, given, real)
 
     def _pretokenized(self, row: Row) -> int:
