@@ -99,7 +99,12 @@ def run_on_ray(
         if lead != -start % batch:  # an earlier shard held other rows than expected: audit this one again
             correction = start - guess
             ref = submit(shard, start)
-        head, rest = result(ray, shard, ref)
+        try:
+            head, rest = result(ray, shard, ref)
+        except BaseException:
+            for *_, later in pending:  # nothing more to run
+                ray.cancel(later)
+            raise
         total.merge(head, continues=True).merge(rest, continues=True)
         if progress is not None:
             progress(total.stats.rows)
@@ -183,8 +188,14 @@ def connect(address: str | None) -> Any:
         return ray
     if address not in (None, "auto"):
         _reachable(address)
+    os.environ.setdefault("RAY_IGNORE_UNHANDLED_ERRORS", "1")  # a failed shard is one error line, not a traceback each
+    import maskcli
+
+    # workers import this very maskcli (the cluster's own, if any, may be another version or none)
+    runtime_env = {"py_modules": [str(Path(maskcli.__file__).parent)], "excludes": ["__pycache__"]}
     try:
-        ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
+        ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR,
+                 runtime_env=runtime_env)
     except (ConnectionError, RuntimeError, ValueError) as exc:
         where = f"at {address}" if address else "(a local Ray)"
         raise InputError(f"cannot start or reach the Ray cluster {where}: {_first_line(exc)}") from None
@@ -216,6 +227,8 @@ def result(ray: Any, shard: Shard, ref: Any) -> tuple[Audit, Audit]:
         raise InputError(f"{shard.label}: {type(cause).__name__}: {_first_line(cause)}") from None
     except (exceptions.WorkerCrashedError, exceptions.NodeDiedError, exceptions.ObjectLostError) as exc:
         raise InputError(f"{shard.label}: its Ray worker died {MAX_RETRIES + 1} times ({_first_line(exc)})") from None
+    except exceptions.RayError as exc:  # the task could not start: its runtime environment, its arguments
+        raise InputError(f"{shard.label}: Ray could not run the task ({type(exc).__name__}: {_first_line(exc)})") from None
 
 
 def _first_line(exc: BaseException) -> str:
