@@ -10,8 +10,8 @@ each as a whole process, ``--repeat`` times:
   cluster    ... --engine ray --ray-address 127.0.0.1:6399
              (a Ray started beforehand with ``ray start --head --num-cpus 2``: no start-up)
 
-and prints the best wall time, CPU time of the check process and its peak memory (Ray workers
-are other processes: their CPU and memory are not in these figures), and whether every report
+and prints the best wall time, CPU time of the check process and its peak memory (workers are
+other processes: their CPU and memory are not in these figures), and whether every report
 (``--format json``) equals the local one. Ray runs in a network namespace of its own where only
 loopback exists (``unshare -n``, as root), where it uses 127.0.0.1: the script re-runs itself there, with
 ``RAY_AUTH_MODE=disabled``.
@@ -100,12 +100,10 @@ def stop(process: subprocess.Popen) -> None:
         process.wait()
 
 
-def report(argv: list[str]) -> dict:
-    done = subprocess.run(argv + ["--format", "json", "--exit-zero"], capture_output=True, text=True,
-                          env=dict(os.environ, PYTHONPATH=str(REPO)))
-    if done.returncode:
-        raise SystemExit(f"{argv[:6]} failed: {done.stderr}")
-    return json.loads(done.stdout)
+def measured(argv: list[str], report: Path) -> tuple[dict, dict]:
+    """:func:`bench_check.measure` of a check writing its JSON report to ``report``; and the report."""
+    result = measure(argv + ["--format", "json", "--output-file", str(report), "--exit-zero"])
+    return result, json.loads(report.read_text())
 
 
 def main() -> None:
@@ -144,13 +142,13 @@ def main() -> None:
                     "ray (own local Ray)": check + ["--engine", "ray"],
                     "ray (running cluster)": check + ["--engine", "ray", "--ray-address", f"127.0.0.1:{PORT}"]}
             best: dict[str, dict] = {}
+            reports: dict[str, dict] = {}
             for _ in range(args.repeat):
                 for label, argv in runs.items():
-                    result = measure(argv)
+                    result, reports[label] = measured(argv, workdir / "report.json")
                     if label not in best or result["wall"] < best[label]["wall"]:
                         best[label] = result
-            local = report(check)
-            same = {label: report(argv) == local for label, argv in runs.items() if label != "local"}
+            same = {label: reports[label] == reports["local"] for label in runs if label != "local"}
             print(f"\n{name}: {args.rows:,} rows in {len(files)} file(s)")
             print("| run | wall s | check process CPU s | peak MB (check process) | report = local |")
             print("|---|---|---|---|---|")
