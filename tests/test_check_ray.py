@@ -11,8 +11,10 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,7 @@ import pytest
 from tests.check_fixtures import PLANTED_ROWS, CLEAN_ROWS, CLEAN_TEXTS, run, write_jsonl, write_parquet
 
 ROOT = Path(__file__).resolve().parent.parent
+PORT = 6399  # of the two-node cluster, inside the namespace
 COMMON = ["--pad-token", "eos", "--batch-size", "4", "--format", "json", "--exit-zero"]
 
 
@@ -90,7 +93,45 @@ def scenarios(directory: str) -> None:
     out["deaths"] = len(list(died.iterdir()))
     out["damaged"] = outcome(run(_damaged(directory_path), *COMMON, "--engine", "ray"))
     ray.shutdown()
+    out["two_nodes"] = _on_two_nodes(ray, cases["parquet"], directory_path)
     (directory_path / "outcomes.json").write_text(json.dumps(out))
+
+
+def _on_two_nodes(ray, args: list[str], directory: Path) -> dict:
+    """A head and a second node (``ray start``, 1 CPU each, without this tree on their path: the
+    tasks get maskcli from the driver), the check run as a command from another directory."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    start = ["ray", "start", "--block", "--num-cpus", "1", "--disable-usage-stats"]
+    nodes = [subprocess.Popen([*start, "--head", "--port", str(PORT), "--include-dashboard=false"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    try:
+        _wait_for_port(PORT)
+        nodes.append(subprocess.Popen([*start, "--address", f"127.0.0.1:{PORT}"], env=env,
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        ray.init(address=f"127.0.0.1:{PORT}", logging_level="ERROR")
+        while sum(node["Alive"] for node in ray.nodes()) < 2:
+            time.sleep(0.2)
+        ray.shutdown()
+        elsewhere = directory / "elsewhere"
+        elsewhere.mkdir()
+        done = subprocess.run([sys.executable, "-m", "maskcli", "check", *args, *COMMON, "--engine", "ray",
+                               "--ray-address", f"127.0.0.1:{PORT}"], cwd=elsewhere, capture_output=True, text=True,
+                              env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+        return {"exit": done.returncode, "stdout": done.stdout, "stderr": done.stderr}
+    finally:
+        for node in reversed(nodes):  # ray start --block stops its Ray processes on SIGTERM
+            node.terminate()
+            node.wait(timeout=60)
+
+
+def _wait_for_port(port: int) -> None:
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"nothing listens on port {port}")
 
 
 def _damaged(directory: Path) -> str:
@@ -111,7 +152,8 @@ def _damaged(directory: Path) -> str:
 def outcomes(tmp_path_factory) -> dict:
     directory = tmp_path_factory.mktemp("ray")
     script = f"from tests.test_check_ray import scenarios; scenarios({str(directory)!r})"
-    env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}", "RAY_USAGE_STATS_ENABLED": "0"}
+    env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
+           "RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "disabled"}  # a loopback-only cluster: no token
     done = subprocess.run(["unshare", "-n", "bash", "-c", 'ip link set lo up && exec "$0" -c "$1"', sys.executable, script],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-4000:]
@@ -151,6 +193,14 @@ def test_a_task_whose_worker_dies_is_retried(outcomes):
 
 @needs_ray
 @needs_namespace
+@needs_ray
+@needs_namespace
+def test_a_two_node_cluster_gives_the_local_report(outcomes):
+    result = outcomes["two_nodes"]
+    assert result["exit"] == 0, result["stderr"]
+    assert json.loads(result["stdout"]) == json.loads(outcomes["parquet"]["local"]["stdout"])
+
+
 def test_an_unreachable_cluster_is_one_line(outcomes):
     result = outcomes["unreachable"]
     assert result["exit"] == 2

@@ -98,6 +98,7 @@ def run_on_ray(
         start = total.stats.rows
         if lead != -start % batch:  # an earlier shard held other rows than expected: audit this one again
             correction = start - guess
+            ray.cancel(ref)
             ref = submit(shard, start)
         try:
             head, rest = result(ray, shard, ref)
@@ -116,8 +117,8 @@ def plan(paths: Sequence[str], fmt: str | None) -> list[Shard]:
     worker reads it as a local run would, and reports the same error."""
     shards: list[Shard] = []
     for path in paths:
-        if not os.path.exists(path):
-            raise InputError(f"{path}: no such file or directory")
+        if not os.path.exists(path):  # as the local reader says it, before Ray starts
+            raise InputError(f"{path}: no such file")
         kind = detect_format(path, fmt, _head(path))
         pieces = (_row_groups(path) if kind == "parquet" else _arrow_files(path) if os.path.isdir(path) else None)
         shards.extend(pieces or [Shard(path, "file", None, 0, _count_lines(path, kind))])
