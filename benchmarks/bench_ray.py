@@ -65,11 +65,23 @@ def generate_parquet(path: Path, rows: int, row_group: int, seed: int = 0) -> No
     writer.close()
 
 
+def in_child(function, *args) -> None:
+    """Run ``function(*args)`` in a child process: the checks, forked from this one, would otherwise
+    start with its memory (``ru_maxrss`` counts what a process held before its exec)."""
+    import multiprocessing
+
+    child = multiprocessing.get_context("spawn").Process(target=function, args=args)
+    child.start()
+    child.join()
+    if child.exitcode:
+        raise SystemExit(f"generating the data failed (exit code {child.exitcode})")
+
+
 def text_files(workdir: Path, rows: int, files: int) -> list[Path]:
     paths = [workdir / f"texts-{rows}-{i}-of-{files}.jsonl" for i in range(files)]
     for i, path in enumerate(paths):
         if not path.exists():
-            generate(path, rows // files + (i < rows % files), seed=i)
+            in_child(generate, path, rows // files + (i < rows % files), i)
     return paths
 
 
@@ -126,7 +138,7 @@ def main() -> None:
     inputs = {}
     if args.only in (None, "parquet"):
         if not parquet.exists():
-            generate_parquet(parquet, args.rows, args.row_group)
+            in_child(generate_parquet, parquet, args.rows, args.row_group)
         inputs["parquet"] = [str(parquet)]
     if args.only in (None, "text"):
         inputs["text"] = [str(p) for p in text_files(workdir, args.rows, args.files)]
