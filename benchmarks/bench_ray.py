@@ -6,7 +6,7 @@ each as a whole process, ``--repeat`` times:
 
   local      maskcli check FILES --pad-token eos
   num-proc   ... --num-proc 2
-  ray        ... --engine ray             (starts its own local Ray: start-up included)
+  ray        ... --engine ray --ray-address local   (starts its own local Ray: start-up included)
   cluster    ... --engine ray --ray-address 127.0.0.1:6399
              (a Ray started beforehand with ``ray start --head --num-cpus 2``: no start-up)
 
@@ -151,7 +151,7 @@ def main() -> None:
         for name, files in inputs.items():
             check = [sys.executable, "-m", "maskcli", "check", *files, "--pad-token", "eos"]
             runs = {"local": check, "num-proc 2": check + ["--num-proc", "2"],
-                    "ray (own local Ray)": check + ["--engine", "ray"],
+                    "ray (own local Ray)": check + ["--engine", "ray", "--ray-address", "local"],
                     "ray (running cluster)": check + ["--engine", "ray", "--ray-address", f"127.0.0.1:{PORT}"]}
             best: dict[str, dict] = {}
             reports: dict[str, dict] = {}

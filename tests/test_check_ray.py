@@ -85,7 +85,8 @@ def scenarios(directory: str) -> None:
                                             "--ray-address", "127.0.0.1:9"))}
     died = directory_path / "died"
     os.environ[FAULT_ENV] = str(died)  # the workers inherit it; it acts once the directory exists
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
+    # address="local": a new Ray, even if a `ray start` cluster runs on this machine (its address is in /tmp/ray)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
     for name, args in cases.items():
         out[name] = {"local": outcome(run(*args, *COMMON)), "ray": outcome(run(*args, *COMMON, "--engine", "ray"))}
     died.mkdir()

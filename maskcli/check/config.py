@@ -83,7 +83,7 @@ class CheckConfig:
     require_eos: bool = False
     num_proc: int = 1
     engine: str = "local"  # or "ray": shards audited by Ray tasks (maskcli.check.ray_engine)
-    ray_address: str | None = None  # "auto" or HOST:PORT of the Ray cluster; None: a local Ray (or RAY_ADDRESS)
+    ray_address: str | None = None  # "auto", "local" or HOST:PORT (ray.init's address); None: Ray's default
     rows_per_finding: int = 10
     sft: bool = False  # prepare records as TRL's SFTTrainer does (maskcli.check.sft); SFTConfig's names below
     truncation_mode: str = "keep_start"

@@ -179,15 +179,16 @@ def _head(path: str) -> bytes:
 
 
 def connect(address: str | None) -> Any:
-    """The ``ray`` module, connected: to ``address`` (``auto`` or ``HOST:PORT``), to an initialised Ray,
-    to ``RAY_ADDRESS``, or to a new local Ray."""
+    """The ``ray`` module, connected: to an initialised Ray, else as ``ray.init(address)`` does: ``auto``
+    or ``HOST:PORT`` a cluster, ``local`` a new local Ray, ``None`` ``RAY_ADDRESS``, else the cluster
+    ``ray start`` started on this machine, else a new local Ray."""
     try:
         import ray
     except ImportError:
         raise InputError("--engine ray needs Ray: pip install 'maskcli[ray]'") from None
     if ray.is_initialized():
         return ray
-    if address not in (None, "auto"):
+    if address not in (None, "auto", "local"):
         _reachable(address)
     os.environ.setdefault("RAY_IGNORE_UNHANDLED_ERRORS", "1")  # a failed shard is one error line, not a traceback each
     import maskcli
@@ -206,7 +207,7 @@ def connect(address: str | None) -> Any:
 def _reachable(address: str) -> None:
     host, _, port = address.removeprefix("ray://").rpartition(":")
     if not host or not port.isdigit():
-        raise InputError(f"--ray-address must be auto or HOST:PORT, not {address!r}")
+        raise InputError(f"--ray-address must be auto, local or HOST:PORT, not {address!r}")
     try:
         socket.create_connection((host, int(port)), timeout=CONNECT_TIMEOUT_S).close()
     except OSError as exc:

@@ -117,8 +117,10 @@ def check(
     num_proc: Annotated[Optional[int], typer.Option(help="Tokenize and check (--sft: prepare) in N processes [default: 1].", rich_help_panel=RUN)] = None,
     engine: Annotated[Optional[Engine], typer.Option(help="local (this machine), or ray: shards audited on a Ray "
                                                      "cluster, see docs/ray.md [default: local].", rich_help_panel=RUN)] = None,
-    ray_address: Annotated[Optional[str], typer.Option(help="With --engine ray: auto or HOST:PORT of the cluster "
-                                                       "[default: RAY_ADDRESS, else a local Ray].", rich_help_panel=RUN)] = None,
+    ray_address: Annotated[Optional[str], typer.Option(help="With --engine ray: auto or HOST:PORT of a cluster, "
+                                                       "local: a new local Ray [default: RAY_ADDRESS, else the Ray "
+                                                       "started on this machine, else a new one].",
+                                                       rich_help_panel=RUN)] = None,
     sft: Annotated[Optional[bool], typer.Option("--sft/--no-sft", help="Check the batches TRL's SFTTrainer would "
                                                 "train on (labels, roles, packing) [default: off].", rich_help_panel=SFT)] = None,
     truncation_mode: TruncationModeOpt = None,
