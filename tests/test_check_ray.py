@@ -22,7 +22,7 @@ import pytest
 from tests.check_fixtures import PLANTED_ROWS, CLEAN_ROWS, CLEAN_TEXTS, run, write_jsonl, write_parquet
 
 ROOT = Path(__file__).resolve().parent.parent
-PORT = 6399  # of the two-node cluster, inside the namespace
+PORT = 6391  # of the two-node cluster, inside the namespace (ray start refuses a port any Ray here uses)
 COMMON = ["--pad-token", "eos", "--batch-size", "4", "--format", "json", "--exit-zero"]
 
 

@@ -20,11 +20,13 @@ rows per finding, so what a shard sends back stays small on a systematically bro
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import logging
 import os
 import socket
+import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -74,7 +76,20 @@ def run_on_ray(
         raise InputError("--engine ray cannot read stdin (-): Ray workers read the files themselves")
     ctx, resolved = make_context(tok, config)
     shards = plan(paths, config.input_format)
-    ray = connect(config.ray_address)
+    # Ray's driver prints what the cluster reports (a worker that died, a retry) to sys.stdout: the
+    # report's stream. Those lines go to stderr, and a Ray started here is stopped before the report.
+    with contextlib.redirect_stdout(sys.stderr):
+        ray, started = connect(config.ray_address)
+        try:
+            return _merged(ray, shards, tok, config, ctx, resolved, progress)
+        finally:
+            if started:
+                ray.shutdown()
+
+
+def _merged(ray: Any, shards: list[Shard], tok: TokenizerHandle, config: CheckConfig, ctx: Any, resolved: Any,
+            progress: Callable[[int], None] | None) -> Audit:
+    """Submit the shards' tasks, a bounded number at a time, and merge their audits in shard order."""
     setup = ray.put({"tokenizer": ship_tokenizer(tok), "config": config, "ctx": ctx, "resolved": resolved})
     task = ray.remote(max_retries=MAX_RETRIES)(audit_task)
     total = Audit.start(ctx, config)
@@ -178,8 +193,8 @@ def _head(path: str) -> bytes:
         return b""
 
 
-def connect(address: str | None) -> Any:
-    """The ``ray`` module, connected: to an initialised Ray, else as ``ray.init(address)`` does: ``auto``
+def connect(address: str | None) -> tuple[Any, bool]:
+    """The ``ray`` module, connected, and whether this call started or joined Ray (else it was already): to an initialised Ray, else as ``ray.init(address)`` does: ``auto``
     or ``HOST:PORT`` a cluster, ``local`` a new local Ray, ``None`` ``RAY_ADDRESS``, else the cluster
     ``ray start`` started on this machine, else a new local Ray."""
     try:
@@ -187,7 +202,7 @@ def connect(address: str | None) -> Any:
     except ImportError:
         raise InputError("--engine ray needs Ray: pip install 'maskcli[ray]'") from None
     if ray.is_initialized():
-        return ray
+        return ray, False
     if address not in (None, "auto", "local"):
         _reachable(address)
     os.environ.setdefault("RAY_IGNORE_UNHANDLED_ERRORS", "1")  # a failed shard is one error line, not a traceback each
@@ -201,7 +216,7 @@ def connect(address: str | None) -> Any:
     except (ConnectionError, RuntimeError, ValueError) as exc:
         where = f"at {address}" if address else "(a local Ray)"
         raise InputError(f"cannot start or reach the Ray cluster {where}: {_first_line(exc)}") from None
-    return ray
+    return ray, True
 
 
 def _reachable(address: str) -> None:
