@@ -89,10 +89,10 @@ def scenarios(directory: str) -> None:
     ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
     for name, args in cases.items():
         out[name] = {"local": outcome(run(*args, *COMMON)), "ray": outcome(run(*args, *COMMON, "--engine", "ray"))}
-    died.mkdir()
+    out["damaged"] = outcome(run(_damaged(directory_path), *COMMON, "--engine", "ray"))
+    died.mkdir()  # last on this Ray: what it says of the dead workers may come later, into the next run's stderr
     out["retried"] = outcome(run(*cases["parquet"], *COMMON, "--engine", "ray"))
     out["deaths"] = len(list(died.iterdir()))
-    out["damaged"] = outcome(run(_damaged(directory_path), *COMMON, "--engine", "ray"))
     ray.shutdown()
     out["two_nodes"] = _on_two_nodes(ray, cases["parquet"], directory_path)
     (directory_path / "outcomes.json").write_text(json.dumps(out))
