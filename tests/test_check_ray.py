@@ -232,3 +232,26 @@ def test_engine_and_ray_address_come_from_the_config_file(tmp_path):
     config = load_config({}, cwd=tmp_path)
     assert (config.engine, config.ray_address) == ("ray", "10.0.0.1:6379")
     assert load_config({"engine": "local"}, cwd=tmp_path).engine == "local"
+
+
+@pytest.mark.parametrize("batch_size", [1, 3, 4, 16])
+def test_shards_cut_where_batches_end_merge_into_the_local_audit(tmp_path, batch_size):
+    """The engine's arithmetic without Ray: each shard's task run here, merged as the driver merges."""
+    from maskcli.check import CheckConfig, build_report
+    from maskcli.check.audit import Audit, make_context
+    from maskcli.check.ray_engine import audit_task, plan, ship_tokenizer
+    from maskcli.check.run import run_check
+    from maskcli.data.tokenizer import load_tokenizer
+
+    paths = [str(write_parquet(tmp_path / "rows.parquet", tokenized_rows())),
+             str(write_jsonl(tmp_path / "rows.jsonl", tokenized_rows()[:11] + CLEAN_TEXTS))]
+    config = CheckConfig(pad_token="eos", batch_size=batch_size, padding="max_length", max_length=16)
+    tok = load_tokenizer(config.tokenizer, config.pad_token)
+    ctx, resolved = make_context(tok, config)
+    setup = {"tokenizer": ship_tokenizer(tok), "config": config, "ctx": ctx, "resolved": resolved}
+    total = Audit.start(ctx, config)
+    for shard in plan(paths, None):
+        head, rest = audit_task(setup, shard, -total.stats.rows % batch_size)
+        total.merge(head, continues=True).merge(rest, continues=True)
+    local = run_check(paths, tok, config)
+    assert build_report(total, tok, config, paths).to_dict() == build_report(local, tok, config, paths).to_dict()
