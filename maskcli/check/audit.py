@@ -124,20 +124,21 @@ class Audit:
         given = np.empty(len(rows), dtype=np.int64)
         real = np.empty(len(rows), dtype=np.int64)
         text = [i for i, row in enumerate(rows) if not row.pretokenized]
+        issues: dict[int, list[tuple[str, str]]] = {}  # the text rows' issues, by row
         if text:
             chunk = tokenized_rows([rows[i] for i in text] if len(text) < len(rows) else rows, self.ctx)
             given[text] = real[text] = chunk.lengths
             for i, code, detail in chunk.issues:
-                row = rows[text[i]]
-                self.hit(code, row.source, detail, lambda row=row: RowSample.of_row(row))
+                issues.setdefault(text[i], []).append((code, detail))
             self.stats.truncated_rows += chunk.truncated
             self.stats.tokens_lost += chunk.tokens_lost
             self.stats.over_limit_rows += sum(code == "MC008" for _, code, _ in chunk.issues)
-        if len(text) < len(rows):
-            for i, row in enumerate(rows):
-                if row.pretokenized:
-                    given[i] = len(row)
-                    real[i] = self._pretokenized(row)
+        for i, row in enumerate(rows):  # findings in file order, whatever the chunks
+            if row.pretokenized:
+                given[i] = len(row)
+                real[i] = self._pretokenized(row)
+            for code, detail in issues.get(i, ()):
+                self.hit(code, row.source, detail, lambda row=row: RowSample.of_row(row))
         self._batched(rows, given, real)
 
     def _pretokenized(self, row: Row) -> int:
@@ -256,9 +257,16 @@ class Audit:
         self.skipped += log.count
         self.skipped_first = (self.skipped_first + log.first)[: self.keep]
 
-    def merge(self, other: Audit) -> Audit:
-        """Add the audit of the shard that follows this one."""
-        self.flush()
+    def merge(self, other: Audit, *, continues: bool = False) -> Audit:
+        """Add the audit of the shard that follows this one.
+
+        By default this shard's unfinished batch is closed first. With ``continues`` the other
+        shard's rows continue it instead: its own unfinished batch is appended to this one's (the
+        other shard must hold fewer rows than complete it, or have been cut where it completes:
+        :mod:`maskcli.check.ray_engine`)."""
+        if not continues:
+            self.flush()
+        carried = (self.stats.carry_given, self.stats.carry_real, self.pending)
         self.stats.merge(other.stats)
         for mine, theirs in ((self.hits, other.hits), (self.sides, other.sides)):
             for code, hits in theirs.items():
@@ -270,6 +278,12 @@ class Audit:
         self.setup = {**other.setup, **self.setup}
         self.skipped_first = (self.skipped_first + other.skipped_first)[: self.keep]
         self.pending = list(other.pending)
+        if continues:
+            self.stats.carry_given = carried[0] + self.stats.carry_given
+            self.stats.carry_real = carried[1] + self.stats.carry_real
+            self.pending = carried[2] + self.pending
+            none = np.zeros(0, dtype=np.int64)
+            self._padded(self.stats.add(none, none))  # the batches the carried rows complete
         return self
 
 

@@ -15,6 +15,8 @@ The table uses the option names with underscores (dashes work too)::
     sft = true                  # records prepared as TRL's SFTTrainer does
     assistant_only_loss = true
     chat_template = "training.jinja"
+    engine = "ray"              # audit shards on a Ray cluster (docs/ray.md)
+    ray_address = "auto"        # the cluster to join [default: a local Ray]
 
 Without ``--config``, the nearest ``pyproject.toml`` with a ``[tool.maskcli]`` table, from the
 current directory upwards, is used. A ``--config`` file may be a pyproject.toml or a TOML file
@@ -40,6 +42,7 @@ if TYPE_CHECKING:
     from maskcli.data.encoding import EncodeSettings
 
 MODES = ("train", "generate")  # audit rows as a training batch or as a batched generate() prompt
+ENGINES = ("local", "ray")  # audit in this machine's processes, or shards as Ray tasks (maskcli.check.ray_engine)
 CHOICES = {
     "padding": PADDINGS,
     "padding_side": SIDES,
@@ -50,6 +53,7 @@ CHOICES = {
     "format": tuple(f.value for f in ReportFormat),
     "truncation_mode": TRUNCATION_MODES,
     "packing_strategy": PACKING_STRATEGIES,
+    "engine": ENGINES,
 }
 POSITIVE = ("max_length", "pad_to_multiple_of", "batch_size", "num_proc", "rows_per_finding")
 RATIOS = ("max_padding_ratio", "max_truncation_rate")
@@ -81,6 +85,8 @@ class CheckConfig:
     max_truncation_rate: float = 0.01
     require_eos: bool = False
     num_proc: int = 1
+    engine: str = "local"  # or "ray": shards audited by Ray tasks (maskcli.check.ray_engine)
+    ray_address: str | None = None  # "auto", "local" or HOST:PORT (ray.init's address); None: Ray's default
     rows_per_finding: int = 10
     sft: bool = False  # prepare records as TRL's SFTTrainer does (maskcli.check.sft); SFTConfig's names below
     truncation_mode: str = "keep_start"

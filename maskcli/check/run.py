@@ -28,6 +28,10 @@ def run_check(
 
     ``progress(n)`` is told the number of records read so far, every thousand records.
     """
+    if config.engine == "ray":
+        from maskcli.check.ray_engine import run_on_ray
+
+        return run_on_ray(paths, tok, config, progress)
     check_process_count(config.num_proc)
     ctx, resolved = make_context(tok, config)
     log = SkipLog(skip=config.on_error == "skip")

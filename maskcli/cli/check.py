@@ -12,7 +12,7 @@ import typer
 
 from maskcli.cli.common import EXIT_FAILED, EXIT_OK, handles_input_errors, progress_on_stderr
 from maskcli.cli.help import CHECKS, ENCODING, INPUT, OUTPUT, RUN, SFT
-from maskcli.check.config import MODES
+from maskcli.check.config import ENGINES, MODES
 from maskcli.check.formats import ReportFormat
 from maskcli.check.registry import Severity
 from maskcli.cli.options import LoaderOpt, OnError, PadTokenOpt, Padding, Side, TokenizerOpt, choices
@@ -45,10 +45,12 @@ Examples:
   maskcli check train.jsonl --format json --output-file report.json --exit-zero
   maskcli check train.jsonl --format html --output-file report.html
   maskcli check big.jsonl --num-proc 4 --ignore MC010
+  maskcli check data/*.parquet --engine ray --ray-address auto
 """
 
 
 Mode = choices("Mode", MODES)
+Engine = choices("Engine", ENGINES)
 FailOn = choices("FailOn", tuple(s.value for s in Severity))
 
 
@@ -104,6 +106,12 @@ def check(
     exit_zero: Annotated[bool, typer.Option("--exit-zero", help="Exit 0 even when there are findings.", rich_help_panel=OUTPUT)] = False,
     config: Annotated[Optional[Path], typer.Option(help="Settings file (TOML) instead of the nearest pyproject.toml.", rich_help_panel=RUN)] = None,
     num_proc: Annotated[Optional[int], typer.Option(help="Tokenize and check (--sft: prepare) in N processes [default: 1].", rich_help_panel=RUN)] = None,
+    engine: Annotated[Optional[Engine], typer.Option(help="local (this machine), or ray: shards audited on a Ray "
+                                                     "cluster, see docs/ray.md [default: local].", rich_help_panel=RUN)] = None,
+    ray_address: Annotated[Optional[str], typer.Option(help="With --engine ray: auto or HOST:PORT of a cluster, "
+                                                       "local: a new local Ray [default: RAY_ADDRESS, else the Ray "
+                                                       "started on this machine, else a new one].",
+                                                       rich_help_panel=RUN)] = None,
     sft: Annotated[Optional[bool], typer.Option("--sft/--no-sft", help="Check the batches TRL's SFTTrainer would "
                                                 "train on (labels, roles, packing) [default: off].", rich_help_panel=SFT)] = None,
     truncation_mode: TruncationModeOpt = None,
@@ -130,6 +138,7 @@ def check(
         "fail_on": fail_on.value if fail_on else None, "require_eos": require_eos,
         "max_padding_ratio": max_padding_ratio, "max_truncation_rate": max_truncation_rate,
         "format": output_format.value if output_format else None, "num_proc": num_proc,
+        "engine": engine.value if engine else None, "ray_address": ray_address,
         "sft": sft, "truncation_mode": truncation_mode.value if truncation_mode else None, "packing": packing,
         "packing_strategy": packing_strategy.value if packing_strategy else None, "padding_free": padding_free,
         "completion_only_loss": completion_only_loss, "assistant_only_loss": assistant_only_loss,

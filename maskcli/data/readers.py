@@ -326,19 +326,8 @@ def _arrow_file(path: str, stream: BinaryIO) -> Iterator[tuple[Source, Any]]:
 
 def _arrow_dir(path: Path) -> Iterator[tuple[Source, Any]]:
     """A Hugging Face ``Dataset.save_to_disk`` directory (its ``data-*.arrow`` shards, in order)."""
-    if (path / "dataset_dict.json").exists():
-        splits = sorted(p.name for p in path.iterdir() if p.is_dir())
-        raise InputError(f"{path}: a DatasetDict; point at one split directory: {', '.join(splits)}")
+    files = save_to_disk_files(path)
     state = path / "state.json"
-    if state.exists():
-        try:
-            files = [path / f["filename"] for f in json.loads(state.read_text())["_data_files"]]
-        except (ValueError, KeyError, TypeError, RecursionError) as exc:
-            raise InputError(f"{state}: unreadable save_to_disk state ({exc})") from None
-    else:
-        files = sorted(path.glob("*.arrow"))
-    if not files:
-        raise InputError(f"{path}: a directory with no .arrow files (expected a save_to_disk dataset)")
     pa = _pyarrow("save_to_disk datasets")
 
     def batches() -> Iterator[Any]:
@@ -353,3 +342,21 @@ def _arrow_dir(path: Path) -> Iterator[tuple[Source, Any]]:
                 yield from _damaged(str(file), iter(reader))
 
     yield from _batches_to_records(str(path), batches())
+
+
+def save_to_disk_files(path: Path) -> list[Path]:
+    """The ``data-*.arrow`` files of a ``save_to_disk`` directory, in order (``state.json``'s list)."""
+    if (path / "dataset_dict.json").exists():
+        splits = sorted(p.name for p in path.iterdir() if p.is_dir())
+        raise InputError(f"{path}: a DatasetDict; point at one split directory: {', '.join(splits)}")
+    state = path / "state.json"
+    if state.exists():
+        try:
+            files = [path / f["filename"] for f in json.loads(state.read_text())["_data_files"]]
+        except (ValueError, KeyError, TypeError, RecursionError) as exc:
+            raise InputError(f"{state}: unreadable save_to_disk state ({exc})") from None
+    else:
+        files = sorted(path.glob("*.arrow"))
+    if not files:
+        raise InputError(f"{path}: a directory with no .arrow files (expected a save_to_disk dataset)")
+    return files
