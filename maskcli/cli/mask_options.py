@@ -132,8 +132,6 @@ def mask_request(
 
 def mlm_options(request: Any, positions: str | None, probability: float | None, seed: int, rng: Rng) -> Any:
     """``--mlm-*`` as :class:`~maskcli.masks.classic.bert.MLMOptions` when ``--mask bert-mlm`` is asked for."""
-    from maskcli.masks.classic.bert import MLMOptions
-
     wanted = any(spec.kind.name == "bert-mlm" for spec in request.all_specs)
     given = [name for name, value in (("--mlm-positions", positions), ("--mlm-probability", probability)) if value is not None]
     if given and not wanted:
@@ -145,6 +143,8 @@ def mlm_options(request: Any, positions: str | None, probability: float | None, 
     chosen = parse_ints("--mlm-positions", positions)
     if chosen is not None and min(chosen) < 0:
         raise InputError("--mlm-positions are token positions, 0 or more")
+    from maskcli.masks.classic.bert import MLMOptions  # only with --mask bert-mlm
+
     return MLMOptions(chosen, 0.15 if probability is None else probability, seed, rng.value)
 
 

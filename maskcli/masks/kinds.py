@@ -32,7 +32,6 @@ from collections.abc import Callable
 
 import numpy as np
 
-from maskcli.masks.classic.kinds import CLASSIC_KINDS
 from maskcli.errors import InputError
 from maskcli.masks.specs import (
     PACKED,
@@ -209,7 +208,24 @@ CORE_KINDS = (
         cross=True,
     ),
 )
-KINDS: dict[str, Kind] = {kind.name: kind for kind in (*CORE_KINDS, *CLASSIC_KINDS)}
+CORE: dict[str, Kind] = {kind.name: kind for kind in CORE_KINDS}
+
+
+def all_kinds() -> dict[str, Kind]:
+    """The core kinds, then the classic ones (:mod:`maskcli.masks.classic.kinds`, imported on first
+    use: a ``show`` without ``--mask`` needs only ``causal`` and ``bidirectional``)."""
+    if "KINDS" not in globals():
+        from maskcli.masks.classic.kinds import CLASSIC_KINDS
+
+        globals()["KINDS"] = {**CORE, **{kind.name: kind for kind in CLASSIC_KINDS}}
+    return globals()["KINDS"]
+
+
+def __getattr__(name: str) -> dict[str, Kind]:
+    """``KINDS`` (every kind by name), built by :func:`all_kinds` when first imported."""
+    if name == "KINDS":
+        return all_kinds()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def packed_description() -> dict:
@@ -219,7 +235,7 @@ def packed_description() -> dict:
         "predicate": "(doc[q_idx] == doc[kv_idx]) & (pos[kv_idx] <= pos[q_idx])",
         "reading": "causal+packed: block-diagonal causal over documents (position_ids resets, --doc-lengths, or EOS)",
         "reference": "transformers packed_sequence_compatibility_function",
-        "convention": KINDS["causal"].describe()["convention"], "can_pack": False, "shown_by": "maskcli show --mask",
+        "convention": CORE["causal"].describe()["convention"], "can_pack": False, "shown_by": "maskcli show --mask",
     }
 
 
@@ -235,9 +251,10 @@ def parse_spec(text: str) -> MaskSpec:
     name, colon, rest = base.partition(":")
     if "+" in name:
         raise InputError(f"--mask {text!r}: the only modifier is +packed (e.g. window:3+packed)")
-    kind = KINDS.get(name)
+    kinds = all_kinds()
+    kind = kinds.get(name)
     if kind is None:
-        raise InputError(f"--mask {text!r}: unknown kind {name!r}; known: {', '.join([*KINDS, PACKED])} (see maskcli masks)")
+        raise InputError(f"--mask {text!r}: unknown kind {name!r}; known: {', '.join([*kinds, PACKED])} (see maskcli masks)")
     if kind.shown_by:
         raise InputError(f"--mask {text!r}: {name} is not a mask over a token row; use {kind.shown_by}")
     values = parse_values(kind, text, rest if colon else None)
@@ -302,7 +319,7 @@ def per_document(spans, documents: np.ndarray):
     """A shift-invariant pattern inside each document: query ``q`` of a document starting at ``s``
     and ending before ``e`` gets the pattern's intervals of ``q - s``, moved by ``s`` and cut to ``[s, e)``.
 
-    >>> causal = KINDS["causal"].span_mask(RowContext(np.ones(5)), parse_spec("causal")).spans
+    >>> causal = CORE["causal"].span_mask(RowContext(np.ones(5)), parse_spec("causal")).spans
     >>> SpanMask(5, per_document(causal, np.array([0, 0, 0, 1, 1]))).dense().astype(int).tolist()
     [[1, 0, 0, 0, 0], [1, 1, 0, 0, 0], [1, 1, 1, 0, 0], [0, 0, 0, 1, 0], [0, 0, 0, 1, 1]]
     """

@@ -31,7 +31,7 @@ from maskcli.data.facts import RowFacts, row_facts
 from maskcli.data.records import Row
 from maskcli.data.tokenizer import TokenizerHandle
 from maskcli.errors import InputError
-from maskcli.masks.kinds import KINDS, MaskSpec, RowContext, build_mask, query_positions, span_view
+from maskcli.masks.kinds import CORE, MaskSpec, RowContext, build_mask, query_positions, span_view
 from maskcli.masks.packing import Packing, from_position_ids
 from maskcli.masks.spans import SpanMask
 from maskcli.show.lints import Lint, mask_lints, row_lints
@@ -39,13 +39,13 @@ from maskcli.show.panels import Panel
 from maskcli.show.request import MaskRequest, row_context
 
 DEFAULT_SPECS = (
-    MaskSpec("padding", KINDS["bidirectional"]),
-    MaskSpec("causal", KINDS["causal"], padded=False),
-    MaskSpec("combined", KINDS["causal"]),
+    MaskSpec("padding", CORE["bidirectional"]),
+    MaskSpec("causal", CORE["causal"], padded=False),
+    MaskSpec("combined", CORE["causal"]),
 )
 # A packed row with no attention_mask (DataCollatorWithFlattening, padding-free SFT):
 # transformers' create_causal_mask keeps each token inside its position_ids document.
-PACKED_COMBINED = MaskSpec("combined", KINDS["causal"], packed=True)
+PACKED_COMBINED = MaskSpec("combined", CORE["causal"], packed=True)
 PACKED_TITLE = "combined (per document)"
 DENSE_CELLS = 2**26  # cells of one matrix built for an output (an 8192 x 8192 mask), as view/diff read
 
