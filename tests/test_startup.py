@@ -56,6 +56,9 @@ def test_show_imports_only_its_own_command():
     assert result.returncode == 0, result.stderr
     assert "maskcli.cli.show" in modules  # the probe sees the modules
     assert not modules & {*OTHER_COMMANDS, "orjson", "multiprocessing", "transformers", "torch"}
+    assert not {m for m in modules if m.startswith("maskcli.masks.classic")}  # no --mask: no classic kind
+    _, with_mask = probe("show", "a b c", "--mask", "longformer:window=2")
+    assert "maskcli.masks.classic.kinds" in with_mask
 
 
 def test_check_with_a_fast_tokenizer_directory_does_not_import_transformers(tokenizer_dirs, tmp_path):
