@@ -21,6 +21,18 @@ def missing() -> str | None:
     return None
 
 
+class WatchedPage:
+    """A new page of ``browser`` that records its console errors, page errors and every request."""
+
+    def __init__(self, browser: Any, **options: Any) -> None:
+        self.page = browser.new_page(**options)
+        self.errors: list[str] = []
+        self.requests: list[str] = []
+        self.page.on("console", lambda message: message.type == "error" and self.errors.append(message.text))
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        self.page.on("request", lambda request: self.requests.append(request.url))
+
+
 @contextlib.contextmanager
 def chromium() -> Iterator[Any]:
     """A playwright ``Browser`` on the system's chromium."""

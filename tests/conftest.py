@@ -36,6 +36,19 @@ def chat_tokenizer_dir(tmp_path_factory):
     return tokenizer_factory.gpt2_like(tmp_path_factory.mktemp("chat") / "chat", chat_template=True)
 
 
+@pytest.fixture(scope="module")
+def chromium():
+    """Debian's chromium under playwright (tests/browser.py), checked to be the system's, not a download."""
+    import subprocess
+
+    import browser
+
+    with browser.chromium() as launched:
+        system = subprocess.run([browser.CHROMIUM, "--version"], capture_output=True, text=True).stdout
+        assert launched.version in system  # the system's chromium, not a downloaded one
+        yield launched
+
+
 @pytest.fixture
 def cli(monkeypatch):
     """Run the CLI in-process with a fixed width and no colour; stdout and stderr apart."""

@@ -8,7 +8,6 @@ where its middle was left out), and folds back. The samples/ files give pages th
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -23,24 +22,11 @@ LONG = [464 + i % 300 for i in range(598)] + [EOT, EOT]  # 600 tokens: the sampl
 LONG_ROW = {"input_ids": LONG, "attention_mask": [1] * 599 + [0], "labels": LONG}  # MC004 at 599
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    with browser.chromium() as launched:
-        system = subprocess.run([browser.CHROMIUM, "--version"], capture_output=True, text=True).stdout
-        assert launched.version in system  # the system's chromium, not a downloaded one
-        yield launched
-
-
-class Page:
+class Page(browser.WatchedPage):
     """A page opened from a file, with its console errors and every request it made."""
 
     def __init__(self, chromium, path: Path):
-        self.page = chromium.new_page()
-        self.errors: list[str] = []
-        self.requests: list[str] = []
-        self.page.on("console", lambda message: message.type == "error" and self.errors.append(message.text))
-        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
-        self.page.on("request", lambda request: self.requests.append(request.url))
+        super().__init__(chromium)
         self.url = path.resolve().as_uri()
         self.page.goto(self.url)
         self.report = json.loads(self.page.locator("#report").text_content())

@@ -8,7 +8,6 @@ from a small page, and a tile of its block view drills down to its tokens.
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 from pathlib import Path
 
@@ -22,15 +21,7 @@ pytestmark = pytest.mark.skipif(browser.missing() is not None, reason=browser.mi
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    with browser.chromium() as launched:
-        system = subprocess.run([browser.CHROMIUM, "--version"], capture_output=True, text=True).stdout
-        assert launched.version in system  # the system's chromium, not a downloaded one
-        yield launched
-
-
-class ShowPage:
+class ShowPage(browser.WatchedPage):
     """``show ... --html`` opened in chromium, with its console errors and every request it made."""
 
     def __init__(self, chromium, tmp_path: Path, *args: str):
@@ -38,12 +29,7 @@ class ShowPage:
         result = run("show", *args, "--html", str(out))
         assert result.exit_code == 0, result.stderr
         self.size = out.stat().st_size
-        self.page = chromium.new_page(viewport={"width": 1200, "height": 900})
-        self.errors: list[str] = []
-        self.requests: list[str] = []
-        self.page.on("console", lambda message: message.type == "error" and self.errors.append(message.text))
-        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
-        self.page.on("request", lambda request: self.requests.append(request.url))
+        super().__init__(chromium, viewport={"width": 1200, "height": 900})
         self.url = out.resolve().as_uri()
         started = time.perf_counter()
         self.page.goto(self.url)

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from maskcli.check.columnar import COLUMNS, RaggedBatch
-from maskcli.data.readers import STDIN, detect_format
+from maskcli.data.readers import STDIN, detect_format, file_head
 from maskcli.data.readers import _damaged as damaged_as_input_error
 
 BATCH_ROWS = 8192
@@ -65,7 +65,7 @@ def arrow_files(paths: Sequence[str], fmt: str | None) -> Iterator[tuple[str, in
     columns; ``None`` if any must be read record by record (then all are: batches span files)."""
     files = []
     for path in paths:
-        if path == STDIN or detect_format(path, fmt, _head(path)) != "parquet":
+        if path == STDIN or detect_format(path, fmt, file_head(path)) != "parquet":
             return None
         try:
             import pyarrow.parquet as pq
@@ -87,9 +87,3 @@ def _batches(files: list[tuple[str, Any]]) -> Iterator[tuple[str, int, Any]]:
             first += batch.num_rows
 
 
-def _head(path: str) -> bytes:
-    try:
-        with open(path, "rb") as stream:
-            return stream.read(64)
-    except OSError:
-        return b""

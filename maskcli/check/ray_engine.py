@@ -38,7 +38,7 @@ from maskcli.check.arrow_input import BATCH_ROWS, damaged_as_input_error, fits_l
 from maskcli.check.audit import Audit, audit_arrow, make_context, record_rows
 from maskcli.check.config import CheckConfig
 from maskcli.data.batches import Selection, SkipLog, selected_records
-from maskcli.data.readers import STDIN, detect_format, save_to_disk_files
+from maskcli.data.readers import STDIN, detect_format, file_head, save_to_disk_files
 from maskcli.data.records import Source
 from maskcli.data.tokenizer import TokenizerHandle
 from maskcli.errors import InputError
@@ -148,7 +148,7 @@ def plan(paths: Sequence[str], fmt: str | None) -> list[Shard]:
     for path in paths:
         if not os.path.exists(path):  # as the local reader says it, before Ray starts
             raise InputError(f"{path}: no such file")
-        kind = detect_format(path, fmt, _head(path))
+        kind = detect_format(path, fmt, file_head(path))
         pieces = (_row_groups(path) if kind == "parquet" else _arrow_files(path) if os.path.isdir(path) else None)
         shards.extend(pieces or [Shard(path, "file", None, 0, _count_lines(path, kind))])
     return shards
@@ -197,14 +197,6 @@ def _count_lines(path: str, kind: str) -> int | None:
     except OSError:
         return None
     return count + (last != b"\n")
-
-
-def _head(path: str) -> bytes:
-    try:
-        with open(path, "rb") as stream:
-            return stream.read(64)
-    except OSError:
-        return b""
 
 
 def connect(address: str | None) -> tuple[Any, bool]:

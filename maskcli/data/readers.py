@@ -64,6 +64,15 @@ def detect_format(path: str, declared: str | None, head: bytes = b"") -> str:
     return {b"{": "jsonl", b"[": "json"}.get(first, "text")
 
 
+def file_head(path: str) -> bytes:
+    """The first 64 bytes of a file (what :func:`detect_format` looks at), or ``b""`` if it cannot be read."""
+    try:
+        with open(path, "rb") as stream:
+            return stream.read(64)
+    except OSError:
+        return b""
+
+
 def iter_records(path: str, fmt: str | None = None) -> Iterator[tuple[Source, Any]]:
     """All records of one input (``-`` is stdin), streamed."""
     if path != STDIN and Path(path).is_dir():
