@@ -352,13 +352,16 @@ def chunk_rows(batch_size: int) -> int:
 
 def audit_records(
     records: Iterable[tuple[Source, object]], tok: TokenizerHandle, config: CheckConfig, ctx: Context,
-    resolved: ResolvedSettings, log: SkipLog | None = None,
+    resolved: ResolvedSettings, log: SkipLog | None = None, progress: Callable[[Audit], None] | None = None,
 ) -> Audit:
-    """Check ``(source, record)`` pairs (records as read from a file: dicts or strings)."""
+    """Check ``(source, record)`` pairs (records as read from a file: dicts or strings); ``progress(audit)``
+    after every chunk."""
     audit = Audit.start(ctx, config)
     log = log if log is not None else SkipLog(skip=config.on_error == "skip")
     for rows in record_rows(records, tok, config, resolved, log):
         audit.update(rows)
+        if progress is not None:
+            progress(audit)
     audit.skip_log(log)
     return audit
 
@@ -379,15 +382,15 @@ def record_rows(
 
 def audit_arrow(
     batches: Iterable[tuple[str, int, Any]], tok: TokenizerHandle, config: CheckConfig, ctx: Context,
-    resolved: ResolvedSettings, log: SkipLog | None = None, progress: Callable[[int], None] | None = None,
+    resolved: ResolvedSettings, log: SkipLog | None = None, progress: Callable[[Audit], None] | None = None,
 ) -> Audit:
-    """Check ``(path, index of its first row, Arrow record batch)`` triples, in order.
+    """Check ``(path, index of its first row, Arrow record batch)`` triples, in order (``progress(audit)``
+    after each).
 
     Batches of pre-tokenized integer-list columns are checked in the columnar layout; any other
     batch record by record (the same findings either way)."""
     audit = Audit.start(ctx, config)
     log = log if log is not None else SkipLog(skip=config.on_error == "skip")
-    done = 0
     # one thread reads (and lays out) batch N+1 while this one checks batch N: both release the GIL
     for path, first, batch, ragged in prefetched((*item, ragged_from_arrow(item[2])) for item in batches):
         sources = RowSources(path, first, batch.num_rows)
@@ -396,9 +399,8 @@ def audit_arrow(
         else:
             for rows in record_rows(zip(sources, batch.to_pylist()), tok, config, resolved, log):
                 audit.update(rows)
-        done += batch.num_rows
         if progress is not None:
-            progress(done)
+            progress(audit)
     audit.skip_log(log)
     return audit
 

@@ -21,12 +21,13 @@ import socket
 import sys
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from maskcli.check.audit import Audit, make_context
 from maskcli.check.config import CheckConfig
+from maskcli.check.progress import Progress, Tracker
 from maskcli.check.shards import Shard, audit_task, merged_in_order, plan, ship_tokenizer
 from maskcli.data.readers import STDIN
 from maskcli.data.tokenizer import TokenizerHandle
@@ -40,7 +41,7 @@ FAULT_ENV = "MASKCLI_RAY_TEST_DIE_ONCE"  # tests: a directory; the first attempt
 
 
 def run_on_ray(
-    paths: Sequence[str], tok: TokenizerHandle, config: CheckConfig, progress: Callable[[int], None] | None = None,
+    paths: Sequence[str], tok: TokenizerHandle, config: CheckConfig, progress: Progress | None = None,
 ) -> Audit:
     """Audit ``paths`` on a Ray cluster; the merged audit equals :func:`maskcli.check.run.run_check`'s."""
     if config.sft:
@@ -56,7 +57,8 @@ def run_on_ray(
     with contextlib.redirect_stdout(sys.stderr):
         ray, started = connect(config.ray_address)
         try:
-            return _merged(ray, shards, tok, config, ctx, resolved, progress)
+            tracker = Tracker(progress, paths, total=sum(s.size for s in shards)) if progress is not None else None
+            return _merged(ray, shards, tok, config, ctx, resolved, tracker)
         finally:
             if started:
                 ray.shutdown()
@@ -76,7 +78,7 @@ def _wait_for_printers(timeout: float = 5.0) -> None:
 
 
 def _merged(ray: Any, shards: list[Shard], tok: TokenizerHandle, config: CheckConfig, ctx: Any, resolved: Any,
-            progress: Callable[[int], None] | None) -> Audit:
+            progress: Tracker | None) -> Audit:
     """Submit the shards' tasks, a bounded number at a time, and merge their audits in shard order."""
     setup = ray.put({"tokenizer": ship_tokenizer(tok), "config": config, "ctx": ctx, "resolved": resolved})
     task = ray.remote(max_retries=MAX_RETRIES)(ray_task)

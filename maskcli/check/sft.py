@@ -46,7 +46,7 @@ def sft_options(config: CheckConfig) -> SFTOptions:
 
 
 def audit_sft(records: Iterable[tuple[Source, object]], tok: TokenizerHandle, config: CheckConfig, ctx: Context,
-              log: SkipLog) -> Audit:
+              log: SkipLog, progress: Callable[[Audit], None] | None = None) -> Audit:
     options = sft_options(config)
     if options.flattened:  # one padding-free row holds a whole batch: max_length bounds its documents, not it
         ctx = dataclasses.replace(ctx, limit=None)
@@ -70,6 +70,8 @@ def audit_sft(records: Iterable[tuple[Source, object]], tok: TokenizerHandle, co
         for collated in collated_batches(_audited(examples, audit), tok, options):
             rows = [to_row(c) for c in collated]
             audit.update(rows)
+            if progress is not None:
+                progress(audit)
             for role, counts in trained_by_role(rows).items():
                 entry = roles.setdefault(role, {"tokens": 0, "trained": 0})
                 entry["tokens"] += counts["tokens"]
