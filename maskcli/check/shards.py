@@ -302,9 +302,15 @@ def _chain(first: list[Any], rest: Iterator[Any]) -> Iterator[Any]:
 
 def _records(shard: Shard, fmt: str | None, log: SkipLog) -> Iterable[tuple[Source, object]]:
     """``(source, record)`` of a shard, named as the local reader names them; bad ones go to ``log``."""
+    return kept(shard_records(shard, fmt), log)
+
+
+def shard_records(shard: Shard, fmt: str | None) -> Iterable[tuple[Source, object]]:
+    """``(source, record)`` of a shard, named as the local reader names them; a record that cannot be
+    read is a :class:`~maskcli.data.readers.RowError` in its place, as the readers give them."""
     if shard.kind in ("file", "lines"):
         span = shard.part if isinstance(shard.part, LineSpan) else None
-        return kept(iter_records(shard.path, fmt, span), log)
+        return iter_records(shard.path, fmt, span)
 
     def from_batches() -> Iterator[tuple[Source, object]]:
         first = shard.first
