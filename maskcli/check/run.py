@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
@@ -90,10 +91,12 @@ def _shards_in_workers(paths: Sequence[str], tok: TokenizerHandle, config: Check
                        resolved: ResolvedSettings, progress: Progress | None) -> Audit:
     shards = plan(paths, config.input_format, split_bytes_for(paths, config.num_proc))
     tracker = Tracker(progress, paths, total=sum(shard.size for shard in shards)) if progress is not None else None
-    setup = {"tokenizer": ship_tokenizer(tok), "config": config, "ctx": ctx, "resolved": resolved}
+    workers = min(config.num_proc, len(shards))
+    setup = {"tokenizer": ship_tokenizer(tok), "config": config, "ctx": ctx, "resolved": resolved,
+             "threads": max(1, (os.cpu_count() or 1) // workers)}
 
     def run(tasks: Iterator[tuple[Shard, int]]) -> Iterator[tuple[Audit, Audit]]:
-        with results_in_order(_audit_task, _ready, setup, tasks, min(config.num_proc, len(shards))) as results:
+        with results_in_order(_audit_task, _ready, setup, tasks, workers) as results:
             yield from results
 
     preload_parsers(list(paths), config.input_format)  # before results_in_order installs its stop-signal handlers
@@ -102,6 +105,9 @@ def _shards_in_workers(paths: Sequence[str], tok: TokenizerHandle, config: Check
 
 
 def _ready(setup: dict[str, Any]) -> dict[str, Any]:
+    """A worker's start: the Rust tokenizer's thread pool sized to its share of the CPUs (unless the
+    user sized it), so N workers do not run N pools of a thread per CPU each."""
+    os.environ.setdefault("RAYON_NUM_THREADS", str(setup["threads"]))
     return setup
 
 
