@@ -70,3 +70,4 @@ def test_text_records_in_spans_report_what_one_process_does(tmp_path, monkeypatc
     one, two = run(*args), run(*args, "--num-proc", "2")
     assert one.exit_code == 1, one.stderr
     assert (two.exit_code, two.stdout, two.stderr) == (one.exit_code, one.stdout, one.stderr)
+
