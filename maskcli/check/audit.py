@@ -341,11 +341,12 @@ def audit_records(
 
 def record_rows(
     records: Iterable[tuple[Source, object]], tok: TokenizerHandle, config: CheckConfig, resolved: ResolvedSettings,
-    log: SkipLog,
+    log: SkipLog, started: int = 0,
 ) -> Iterator[list[Row]]:
-    """Records as chunks of rows: text tokenized (unpadded), pre-tokenized fields as given."""
+    """Records as chunks of rows: text tokenized (unpadded), pre-tokenized fields as given; the first
+    chunk completes one of which ``started`` rows came before (text is tokenized a chunk at a time)."""
     groups = interpreted(records, tok, field_name=config.field, batch_size=chunk_rows(config.batch_size), log=log,
-                         strict=False)
+                         strict=False, started=started)
     # a pipeline: one thread reads and interprets chunk N+2, one runs the Rust tokenizer on
     # chunk N+1 (it releases the GIL), and this one makes and checks the rows of chunk N
     settings = tokenize_settings(resolved)
@@ -380,24 +381,28 @@ def audit_arrow(
 
 
 class RowSources(Sequence[Source]):
-    """``Source(path, row=first + i)`` for ``i`` in ``range(count)``, made only when asked for.
+    """``Source(path, row=first + i)`` for ``i`` in ``range(count)`` (``line=`` with ``lines``), made only
+    when asked for.
 
-    >>> RowSources("a.parquet", 10, 3)[2]
-    Source(path='a.parquet', line=None, row=12)
+    >>> RowSources("a.parquet", 10, 3)[2], RowSources("a.jsonl", 10, 3, lines=True)[0]
+    (Source(path='a.parquet', line=None, row=12), Source(path='a.jsonl', line=10, row=None))
     """
 
-    def __init__(self, path: str, first: int, count: int) -> None:
-        self.path, self.first, self.count = path, first, count
+    def __init__(self, path: str, first: int, count: int, lines: bool = False) -> None:
+        self.path, self.first, self.count, self.lines = path, first, count, lines
 
     def __len__(self) -> int:
         return self.count
 
     def __getitem__(self, i):  # type: ignore[override]
         if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(self.count))]
+            start, stop, step = i.indices(self.count)
+            if step == 1:
+                return RowSources(self.path, self.first + start, max(0, stop - start), self.lines)
+            return [self[j] for j in range(start, stop, step)]
         if not 0 <= i < self.count:
             raise IndexError(i)
-        return Source(self.path, row=self.first + i)
+        return Source(self.path, line=self.first + i) if self.lines else Source(self.path, row=self.first + i)
 
 
 def audit_shard(

@@ -16,6 +16,7 @@ from maskcli.data.batches import Selection, SkipLog, selected_records
 from maskcli.data.readers import preload_parsers
 from maskcli.check.arrow_input import arrow_files
 from maskcli.check.audit import Audit, audit_arrow, audit_records, chunk_rows, make_context
+from maskcli.check.jsonl_input import audit_pieces, jsonl_pieces
 from maskcli.check.config import CheckConfig
 from maskcli.check.workers import check_process_count, run_in_order
 from maskcli.data.tokenizer import TokenizerHandle, load_tokenizer
@@ -37,6 +38,9 @@ def run_check(
     log = SkipLog(skip=config.on_error == "skip")
     if not config.sft and config.num_proc == 1 and (files := arrow_files(paths, config.input_format)) is not None:
         return audit_arrow(files, tok, config, ctx, resolved, log, progress)
+    if not config.sft and config.num_proc == 1 and \
+            (pieces := jsonl_pieces(paths, config.input_format, config.field)) is not None:
+        return audit_pieces(pieces, tok, config, ctx, resolved, log, progress)
     records = selected_records(paths, config.input_format, Selection(), log)
     if progress is not None:
         records = counted(records, progress)

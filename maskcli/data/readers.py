@@ -15,7 +15,7 @@ import io
 import json
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -86,7 +86,7 @@ def iter_records(path: str, fmt: str | None = None) -> Iterator[tuple[Source, An
             reader = _parquet if kind == "parquet" else _arrow_file
             yield from reader(path, stream)
             return
-        lines = _decoded_lines(name, stream)
+        lines = decoded_lines(name, stream)
         if kind == "text":
             yield from _text(name, lines)
         elif kind == "jsonl":
@@ -111,11 +111,12 @@ def _open_binary(path: str) -> BinaryIO:
     return stream
 
 
-def _decoded_lines(name: str, stream: BinaryIO) -> Iterator[tuple[int, str]]:
-    """``(line_number, text)`` with UTF-8 checked line by line, reporting the file's byte offset."""
-    offset = 0
-    number = 0
-    for number, raw in enumerate(stream, start=1):
+def decoded_lines(name: str, stream: Iterable[bytes], first: int = 1, offset: int = 0) -> Iterator[tuple[int, str]]:
+    """``(line_number, text)`` with UTF-8 checked line by line, reporting the file's byte offset.
+
+    ``first`` and ``offset`` say where ``stream`` starts in the file (a part read again, line by line)."""
+    number = first - 1
+    for number, raw in enumerate(stream, start=first):
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -135,10 +136,18 @@ def _text(name: str, lines: Iterator[tuple[int, str]]) -> Iterator[tuple[Source,
 
 def _jsonl(name: str, lines: Iterator[tuple[int, str]]) -> Iterator[tuple[Source, Any]]:
     seen = False
+    for item in jsonl_records(name, lines):
+        seen = True
+        yield item
+    if not seen:
+        raise InputError(f"{name}: no records (only blank lines)")
+
+
+def jsonl_records(name: str, lines: Iterable[tuple[int, str]]) -> Iterator[tuple[Source, Any]]:
+    """The records of JSON Lines (blank lines skipped), a malformed line as its :class:`RowError`."""
     for number, text in lines:
         if not text.strip():
             continue
-        seen = True
         source = Source(name, line=number)
         try:
             record = _loads(text)
@@ -149,8 +158,6 @@ def _jsonl(name: str, lines: Iterator[tuple[int, str]]) -> Iterator[tuple[Source
             yield source, RowError(source, "JSON nested too deeply to read")
             continue
         yield source, record
-    if not seen:
-        raise InputError(f"{name}: no records (only blank lines)")
 
 
 def _loads(text: str) -> Any:
