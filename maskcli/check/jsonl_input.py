@@ -36,7 +36,7 @@ from maskcli.data.readers import STDIN, RowError, decoded_lines, detect_format, 
 from maskcli.data.records import Row, Source
 from maskcli.data.tokenizer import TokenizerHandle
 
-BLOCK_BYTES = 4 << 20
+BLOCK_BYTES = 1 << 20
 MIN_BYTES = 8 << 20  # a smaller file reads faster record by record than importing pyarrow (~0.3 s) takes
 FIRST_LINE_BYTES = 1 << 20  # a longer first line: the file is read record by record
 NUMBER = b"0123456789-,"  # what may stand inside a list
@@ -138,10 +138,19 @@ class Chunks:
         joined = RaggedBatch.concat([batch for batch, _, _ in parts]) \
             if all(batch is not None for batch, _, _ in parts) else None
         if joined is not None:
-            self.audit.update_columnar(joined, [source for _, sources, _ in parts for source in sources])
+            self.audit.update_columnar(joined, _joined([sources for _, sources, _ in parts]))
             return
         self.audit.update([row for batch, sources, rows in parts
                            for row in (rows if batch is None else [batch.row(i, s) for i, s in enumerate(sources)])])
+
+
+def _joined(parts: list[Sequence[Source]]) -> Sequence[Source]:
+    """Sources one after the other: one :class:`RowSources` if they continue one another."""
+    first = parts[0]
+    if all(isinstance(part, RowSources) and (part.path, part.lines) == (first.path, first.lines) for part in parts) \
+            and all(a.first + a.count == b.first for a, b in zip(parts, parts[1:])):
+        return RowSources(first.path, first.first, sum(part.count for part in parts), first.lines)
+    return [source for part in parts for source in part]
 
 
 class _Tally:
@@ -318,7 +327,9 @@ def ragged_from_jsonl(data: bytes, columns: tuple[str, ...]) -> RaggedBatch | No
         commas = number_ends.size - int(np.count_nonzero(filled)) + (k - 1) * lines
         if digits + minus.size != len(data) - len(skeleton) - commas:  # a leading zero, "-0"
             return None
-        values[np.searchsorted(number_ends, minus, side="right")] *= -1
+        if minus.size:
+            values = values.copy()  # Arrow's, read-only
+            values[np.searchsorted(number_ends, minus, side="right")] *= -1
     counts = np.diff(np.searchsorted(number_ends, closes.ravel(), side="right"), prepend=0)
     per_line = counts.reshape(lines, k)
     which = np.repeat(np.tile(np.arange(k, dtype=np.int8), lines), counts) if k > 1 else None
@@ -341,9 +352,10 @@ def _integers(digits: bytes, ends: np.ndarray) -> np.ndarray | None:
     """The numbers ``digits[ends[i - 1]:ends[i]]`` (from 0 for the first), as int64; ``None`` past int64."""
     import pyarrow as pa
 
-    offsets = np.concatenate(([0], ends)).astype(np.int32)
+    offsets = np.zeros(len(ends) + 1, dtype=np.int32)
+    offsets[1:] = ends
     strings = pa.StringArray.from_buffers(len(ends), pa.py_buffer(offsets), pa.py_buffer(digits))
     try:
-        return np.array(strings.cast(pa.int64()))
+        return strings.cast(pa.int64()).to_numpy()
     except pa.ArrowInvalid:
         return None
