@@ -218,12 +218,14 @@ class Audit:
     def _pend(self, sources: Sequence[Source], padded_as_given: np.ndarray, sample: Callable[[int], RowSample]) -> None:
         """Keep the rows of the unfinished batch for :meth:`_padded`, when it may flag them
         (``sample(i)`` makes row ``i``'s sample, if it is listed)."""
-        if self._flags_batch_padding:
+        if self.flags_batch_padding:
             self.pending.extend((source, padded, functools.partial(sample, i))
                                 for i, (source, padded) in enumerate(zip(sources, padded_as_given.tolist())))
 
     @property
-    def _flags_batch_padding(self) -> bool:
+    def flags_batch_padding(self) -> bool:
+        """Whether training batches' padding may flag rows: those hits come at the end of each chunk
+        given to :meth:`update` (so where chunks end orders the rows findings list)."""
         return self.ctx.pad_id is None or (self.ctx.mode == "generate" and self.ctx.layout.padding_side == "right")
 
     def _batched(self, rows: Sequence[Row], given: np.ndarray, real: np.ndarray) -> None:
@@ -236,7 +238,7 @@ class Audit:
         self._padded(self.stats.flush())
 
     def _padded(self, flags: np.ndarray) -> None:
-        if not self._flags_batch_padding:
+        if not self.flags_batch_padding:
             return
         done, self.pending = self.pending[: len(flags)], self.pending[len(flags):]
         no_pad = self.ctx.pad_id is None
