@@ -233,14 +233,15 @@ def _file_pieces(path: str, stream: BinaryIO, columns: tuple[str, ...], field: s
 
 def _blocks(stream: BinaryIO) -> Iterator[bytes]:
     """``stream`` in blocks of whole lines, about ``BLOCK_BYTES`` each (a longer line makes a longer block)."""
-    rest = b""
+    pending: list[bytes] = []  # read, not yet in a block (part of a line)
     while chunk := stream.read(BLOCK_BYTES):
-        data = rest + chunk
-        cut = data.rfind(b"\n") + 1
-        rest = data[cut:]
-        if cut:
-            yield data[:cut]
-    if rest:
+        cut = chunk.rfind(b"\n") + 1
+        if not cut:
+            pending.append(chunk)
+            continue
+        yield b"".join([*pending, chunk[:cut]])
+        pending = [chunk[cut:]]
+    if rest := b"".join(pending):
         yield rest
 
 
