@@ -78,19 +78,24 @@ def audit_pieces(
     log = log if log is not None else SkipLog(skip=config.on_error == "skip")
     chunks = Chunks(audit, chunk_rows(config.batch_size))
     read = 0  # records read
-    for piece in pieces:
-        if piece.ragged is not None:
-            chunks.add(piece.ragged, piece.sources)
-            read += len(piece.ragged)
-        else:
-            tally = _Tally(piece.records)
-            for rows in record_rows(without_errors(tally, log), tok, config, resolved, log, chunks.open_rows):
-                chunks.add_rows(rows)
-                if progress is not None:
-                    progress(read + tally.count)
-            read += tally.count
-        if progress is not None:
-            progress(read)
+    reading = iter(pieces)
+    try:
+        for piece in reading:
+            if piece.ragged is not None:
+                chunks.add(piece.ragged, piece.sources)
+                read += len(piece.ragged)
+            else:
+                tally = _Tally(piece.records)
+                for rows in record_rows(without_errors(tally, log), tok, config, resolved, log, chunks.open_rows):
+                    chunks.add_rows(rows)
+                    if progress is not None:
+                        progress(read + tally.count)
+                read += tally.count
+            if progress is not None:
+                progress(read)
+    finally:  # a bad row ends the run: the reading thread stops now, not when garbage is collected
+        if hasattr(reading, "close"):
+            reading.close()
     chunks.close()
     audit.skip_log(log)
     return audit
