@@ -12,7 +12,8 @@ then runs, each as a whole process, interleaved, ``--repeat`` times:
 Then, for each ``--parquet-rows`` size, a generated Parquet file of pre-tokenized rows:
 (a) ``maskcli check`` against (d) ``pyarrow`` ``iter_batches`` plus one numpy pass over the
 columns (target: a/d <= 1.5); and for each ``--jsonl-rows`` size the same rows as JSON Lines:
-(a) against (e) a plain ``json.loads`` loop over the file (target: a/e < 1).
+(a) against (e) a plain ``json.loads`` loop over the file (target: a/e < 1), and with ``--tree DIR``
+(a') the ``check`` of another checkout (main, say) in the same interleaved run.
 
 It prints the best wall time of each, CPU time, peak memory (``ru_maxrss`` of the child,
 from ``os.wait4``) and the ratios a/b and a/c. The target: a/b <= 1.25 and a/c < 1.
@@ -164,9 +165,12 @@ def generate(path: Path, rows: int, seed: int = 0) -> None:
             out.write(json.dumps({"text": text.capitalize() + "."}) + "\n")
 
 
-def measure(argv: list[str]) -> dict:
-    """Run one child process; wall time, CPU time and peak RSS from ``os.wait4``."""
-    env = dict(os.environ, PYTHONPATH=str(REPO), NO_COLOR="1")
+def measure(argv: list[str], tree: Path = REPO) -> dict:
+    """Run one child process (maskcli from ``tree``); wall time, CPU time and peak RSS from ``os.wait4``."""
+    env = dict(os.environ, PYTHONPATH=str(tree), NO_COLOR="1")
+    # bytecode cached, as an installed maskcli has it (PYTHONDONTWRITEBYTECODE is set on this machine)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(Path(tempfile.gettempdir()) / "maskcli-bench-pycache")
     start = time.perf_counter()
     child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     _, status, usage = os.wait4(child.pid, 0)
@@ -188,6 +192,8 @@ def main() -> None:
                         help="sizes of the pre-tokenized JSONL benchmark (none: skip it)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--dir", type=Path, default=None, help="where to keep the generated files")
+    parser.add_argument("--tree", type=Path, default=None,
+                        help="another checkout whose `check` also runs in the JSONL benchmark (before/after)")
     args = parser.parse_args()
     workdir = args.dir or Path(tempfile.mkdtemp(prefix="maskcli-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
@@ -214,18 +220,22 @@ def main() -> None:
         _table(best)
         a, d = (best[name]["wall"] for name in programs)
         print(f"  check / (iter_batches + numpy) = {a / d:.2f}x (target <= 1.5)")
-    _jsonl(args.jsonl_rows, workdir, args.repeat)
+    _jsonl(args.jsonl_rows, workdir, args.repeat, args.tree)
 
 
-def _jsonl(rows_list: list[int], workdir: Path, repeat: int) -> None:
+def _jsonl(rows_list: list[int], workdir: Path, repeat: int, tree: Path | None) -> None:
     for rows in rows_list:
         path = _generated(workdir / f"tokenized-{rows}.jsonl", rows, generate_jsonl)
         programs = {"a maskcli check": _check(path), "e json.loads loop": [sys.executable, "-c", JSON_LOOP, str(path)]}
+        if tree is not None:
+            programs[f"a' check of {tree.name}"] = (_check(path), tree.resolve())
         best = _best(programs, repeat)
         print(f"\n{rows:,} pre-tokenized rows, JSONL ({path.stat().st_size / 1e6:.0f} MB)")
         _table(best)
-        a, e = (best[name]["wall"] for name in programs)
+        a, e = best["a maskcli check"]["wall"], best["e json.loads loop"]["wall"]
         print(f"  check / json.loads loop = {a / e:.2f}x (target < 1)")
+        if tree is not None:
+            print(f"  {tree.name}'s check / json.loads loop = {best[list(programs)[2]]['wall'] / e:.2f}x")
 
 
 def _generated(path: Path, rows: int, make) -> Path:
@@ -238,12 +248,13 @@ def _check(path: Path) -> list[str]:
     return [sys.executable, "-m", "maskcli", "check", str(path), "--pad-token", "eos", "--exit-zero"]
 
 
-def _best(programs: dict[str, list[str]], repeat: int) -> dict[str, dict]:
-    """Each program ``repeat`` times, interleaved; the fastest run of each."""
+def _best(programs: dict[str, list[str] | tuple[list[str], Path]], repeat: int) -> dict[str, dict]:
+    """Each program (argv, or argv and the tree to run it from) ``repeat`` times, interleaved; the fastest
+    run of each."""
     runs: dict[str, list[dict]] = {name: [] for name in programs}
     for _ in range(repeat):
-        for name, argv in programs.items():
-            runs[name].append(measure(argv))
+        for name, program in programs.items():
+            runs[name].append(measure(*program) if isinstance(program, tuple) else measure(program))
     return {name: min(r, key=lambda m: m["wall"]) for name, r in runs.items()}
 
 

@@ -261,13 +261,15 @@ class Audit:
     def _pend(self, sources: Sequence[Source], padded_as_given: np.ndarray, sample: Callable[[int], RowSample]) -> None:
         """Keep the rows of the unfinished batch for :meth:`_padded`, when it may flag them
         (``sample(i)`` makes row ``i``'s sample, if it is listed)."""
-        if self._flags_batch_padding:
+        if self.flags_batch_padding:
             rows = self.stats.rows
             self.pending.extend((rows + i, source, padded, functools.partial(sample, i))
                                 for i, (source, padded) in enumerate(zip(sources, padded_as_given.tolist())))
 
     @property
-    def _flags_batch_padding(self) -> bool:
+    def flags_batch_padding(self) -> bool:
+        """Whether training batches' padding may flag rows: those hits come at the end of each chunk
+        given to :meth:`update` (so where chunks end orders the rows findings list)."""
         return self.ctx.pad_id is None or (self.ctx.mode == "generate" and self.ctx.layout.padding_side == "right")
 
     def _batched(self, rows: Sequence[Row], given: np.ndarray, real: np.ndarray,
@@ -282,7 +284,7 @@ class Audit:
         self._padded(self.stats.flush())
 
     def _padded(self, flags: np.ndarray) -> None:
-        if not self._flags_batch_padding:
+        if not self.flags_batch_padding:
             return
         done, self.pending = self.pending[: len(flags)], self.pending[len(flags):]
         no_pad = self.ctx.pad_id is None
@@ -391,11 +393,12 @@ def audit_records(
 
 def record_rows(
     records: Iterable[tuple[Source, object]], tok: TokenizerHandle, config: CheckConfig, resolved: ResolvedSettings,
-    log: SkipLog,
+    log: SkipLog, started: int = 0,
 ) -> Iterator[list[Row]]:
-    """Records as chunks of rows: text tokenized (unpadded), pre-tokenized fields as given."""
+    """Records as chunks of rows: text tokenized (unpadded), pre-tokenized fields as given; the first
+    chunk completes one of which ``started`` rows came before (text is tokenized a chunk at a time)."""
     groups = interpreted(records, tok, field_name=config.field, batch_size=chunk_rows(config.batch_size), log=log,
-                         strict=False)
+                         strict=False, started=started)
     # a pipeline: one thread reads and interprets chunk N+2, one runs the Rust tokenizer on
     # chunk N+1 (it releases the GIL), and this one makes and checks the rows of chunk N
     settings = tokenize_settings(resolved)
@@ -429,24 +432,28 @@ def audit_arrow(
 
 
 class RowSources(Sequence[Source]):
-    """``Source(path, row=first + i)`` for ``i`` in ``range(count)``, made only when asked for.
+    """``Source(path, row=first + i)`` for ``i`` in ``range(count)`` (``line=`` with ``lines``), made only
+    when asked for.
 
-    >>> RowSources("a.parquet", 10, 3)[2]
-    Source(path='a.parquet', line=None, row=12)
+    >>> RowSources("a.parquet", 10, 3)[2], RowSources("a.jsonl", 10, 3, lines=True)[0]
+    (Source(path='a.parquet', line=None, row=12), Source(path='a.jsonl', line=10, row=None))
     """
 
-    def __init__(self, path: str, first: int, count: int) -> None:
-        self.path, self.first, self.count = path, first, count
+    def __init__(self, path: str, first: int, count: int, lines: bool = False) -> None:
+        self.path, self.first, self.count, self.lines = path, first, count, lines
 
     def __len__(self) -> int:
         return self.count
 
     def __getitem__(self, i):  # type: ignore[override]
         if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(self.count))]
+            start, stop, step = i.indices(self.count)
+            if step == 1:
+                return RowSources(self.path, self.first + start, max(0, stop - start), self.lines)
+            return [self[j] for j in range(start, stop, step)]
         if not 0 <= i < self.count:
             raise IndexError(i)
-        return Source(self.path, row=self.first + i)
+        return Source(self.path, line=self.first + i) if self.lines else Source(self.path, row=self.first + i)
 
 
 def audit_shard(

@@ -21,6 +21,7 @@ from maskcli.data.encoding import ResolvedSettings
 from maskcli.data.readers import STDIN, preload_parsers
 from maskcli.check.arrow_input import arrow_files
 from maskcli.check.audit import Audit, audit_arrow, audit_records, chunk_rows, make_context
+from maskcli.check.jsonl_input import audit_jsonl_pieces, jsonl_pieces
 from maskcli.check.config import CheckConfig
 from maskcli.check.progress import Progress, Tracker
 from maskcli.check.rows import Context
@@ -49,6 +50,9 @@ def run_check(
     tracker = Tracker(progress, paths) if progress is not None else None
     if not config.sft and config.num_proc == 1 and (files := arrow_files(paths, config.input_format)) is not None:
         return audit_arrow(files, tok, config, ctx, resolved, log, tracker)
+    if not config.sft and config.num_proc == 1 and \
+            (pieces := jsonl_pieces(paths, config.input_format, config.field)) is not None:
+        return audit_jsonl_pieces(pieces, tok, config, ctx, resolved, log, tracker)
     records = selected_records(paths, config.input_format, Selection(), log)
     if config.sft:
         from maskcli.check.sft import audit_sft

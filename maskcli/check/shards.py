@@ -29,7 +29,7 @@ from typing import Any
 from maskcli.check.arrow_input import BATCH_ROWS, damaged_as_input_error, fits_layout
 from maskcli.check.audit import Audit, audit_arrow, record_rows
 from maskcli.check.config import CheckConfig
-from maskcli.data.batches import SkipLog, kept
+from maskcli.data.batches import SkipLog, without_errors
 from maskcli.data.readers import LineSpan, detect_format, file_head, iter_records, save_to_disk_files
 from maskcli.data.records import Source
 from maskcli.data.tokenizer import TokenizerHandle
@@ -302,7 +302,7 @@ def _chain(first: list[Any], rest: Iterator[Any]) -> Iterator[Any]:
 
 def _records(shard: Shard, fmt: str | None, log: SkipLog) -> Iterable[tuple[Source, object]]:
     """``(source, record)`` of a shard, named as the local reader names them; bad ones go to ``log``."""
-    return kept(shard_records(shard, fmt), log)
+    return without_errors(shard_records(shard, fmt), log)
 
 
 def shard_records(shard: Shard, fmt: str | None) -> Iterable[tuple[Source, object]]:

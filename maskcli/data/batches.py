@@ -86,22 +86,22 @@ def selected_records(
     paths: Iterable[str], fmt: str | None, selection: Selection, log: SkipLog
 ) -> Iterator[tuple[Source, object]]:
     """Records of all inputs in order, restricted to the selection; malformed ones go to ``log``."""
+    return without_errors(_selected(paths, fmt, selection), log)
+
+
+def _selected(paths: Iterable[str], fmt: str | None, selection: Selection) -> Iterator[tuple[Source, object]]:
+    index = 0
     end = selection.end
-
-    def selected() -> Iterator[tuple[Source, object]]:
-        index = 0
-        for path in paths:
-            for item in iter_records(path, fmt):
-                if end is not None and index >= end:
-                    return
-                index += 1
-                if index - 1 >= selection.start:
-                    yield item
-
-    return kept(selected(), log)
+    for path in paths:
+        for source, record in iter_records(path, fmt):
+            if end is not None and index >= end:
+                return
+            index += 1
+            if index - 1 >= selection.start:
+                yield source, record
 
 
-def kept(records: Iterable[tuple[Source, object]], log: SkipLog) -> Iterator[tuple[Source, object]]:
+def without_errors(records: Iterable[tuple[Source, object]], log: SkipLog) -> Iterator[tuple[Source, object]]:
     """``records`` without the malformed ones (:class:`RowError` values), which go to ``log``."""
     for source, record in records:
         if isinstance(record, RowError):
@@ -154,19 +154,22 @@ def batch_records(
 
 def interpreted(
     records: Iterable[tuple[Source, object]], tok: TokenizerHandle, *, field_name: str, batch_size: int,
-    log: SkipLog, strict: bool,
+    log: SkipLog, strict: bool, started: int = 0,
 ) -> Iterator[list[TextRecord | Row]]:
-    """Records interpreted (:func:`~maskcli.data.shapes.interpret`) in groups of ``batch_size``."""
+    """Records interpreted (:func:`~maskcli.data.shapes.interpret`) in groups of ``batch_size``; the first
+    group holds ``batch_size - started`` (records that continue a group begun elsewhere)."""
     pending: list[TextRecord | Row] = []
+    size = batch_size - started
     for source, record in records:
         try:
             pending.append(interpret(source, record, tok, field_name, strict=strict))
         except RowError as error:
             log.handle(error)
             continue
-        if len(pending) == batch_size:
+        if len(pending) == size:
             yield pending
             pending = []
+            size = batch_size
     if pending:
         yield pending
 

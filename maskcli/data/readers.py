@@ -100,11 +100,11 @@ def iter_records(path: str, fmt: str | None = None, span: LineSpan | None = None
             reader = _parquet if kind == "parquet" else _arrow_file
             yield from reader(path, stream)
             return
-        lines = _decoded_lines(name, stream) if span is None else _span_lines(name, stream, span)
+        lines = decoded_lines(name, stream) if span is None else _span_lines(name, stream, span)
         if kind == "text":
             yield from _text(name, lines)
         elif kind == "jsonl":
-            yield from _jsonl(name, lines, whole=span is None)
+            yield from _jsonl(name, lines) if span is None else jsonl_records(name, lines)
         elif kind == "json":
             yield from _json_array(name, lines)
         else:
@@ -125,20 +125,10 @@ def _open_binary(path: str) -> BinaryIO:
     return stream
 
 
-def _decoded_lines(name: str, stream: BinaryIO) -> Iterator[tuple[int, str]]:
-    """``(line_number, text)`` with UTF-8 checked line by line, reporting the file's byte offset."""
-    number = 0
-    for number, text in _decoded(name, stream, offset=0, first_line=1):
-        yield number, text
-    if number == 0:
-        raise InputError(f"{name}: file is empty")
-
-
 def _span_lines(name: str, stream: BinaryIO, span: LineSpan) -> Iterator[tuple[int, str]]:
-    """:func:`_decoded_lines` of the lines of ``span`` only."""
+    """:func:`decoded_lines` of the lines of ``span`` only."""
     stream.seek(span.start)
-    return _decoded(name, _lines_before(stream, span.stop - span.start), offset=span.start,
-                    first_line=span.first_line)
+    return decoded_lines(name, _lines_before(stream, span.stop - span.start), span.first_line, span.start)
 
 
 def _lines_before(stream: BinaryIO, size: int) -> Iterator[bytes]:
@@ -150,8 +140,12 @@ def _lines_before(stream: BinaryIO, size: int) -> Iterator[bytes]:
             return
 
 
-def _decoded(name: str, raws: Iterable[bytes], *, offset: int, first_line: int) -> Iterator[tuple[int, str]]:
-    for number, raw in enumerate(raws, start=first_line):
+def decoded_lines(name: str, stream: Iterable[bytes], first: int = 1, offset: int = 0) -> Iterator[tuple[int, str]]:
+    """``(line_number, text)`` with UTF-8 checked line by line, reporting the file's byte offset.
+
+    ``first`` and ``offset`` say where ``stream`` starts in the file (a part read again, line by line)."""
+    number = first - 1
+    for number, raw in enumerate(stream, start=first):
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -167,12 +161,20 @@ def _text(name: str, lines: Iterator[tuple[int, str]]) -> Iterator[tuple[Source,
         yield Source(name, line=number), text
 
 
-def _jsonl(name: str, lines: Iterator[tuple[int, str]], whole: bool = True) -> Iterator[tuple[Source, Any]]:
-    seen = not whole
+def _jsonl(name: str, lines: Iterator[tuple[int, str]]) -> Iterator[tuple[Source, Any]]:
+    seen = False
+    for item in jsonl_records(name, lines):
+        seen = True
+        yield item
+    if not seen:
+        raise InputError(f"{name}: no records (only blank lines)")
+
+
+def jsonl_records(name: str, lines: Iterable[tuple[int, str]]) -> Iterator[tuple[Source, Any]]:
+    """The records of JSON Lines (blank lines skipped), a malformed line as its :class:`RowError`."""
     for number, text in lines:
         if not text.strip():
             continue
-        seen = True
         source = Source(name, line=number)
         try:
             record = _loads(text)
@@ -183,8 +185,6 @@ def _jsonl(name: str, lines: Iterator[tuple[int, str]], whole: bool = True) -> I
             yield source, RowError(source, "JSON nested too deeply to read")
             continue
         yield source, record
-    if not seen:
-        raise InputError(f"{name}: no records (only blank lines)")
 
 
 def _loads(text: str) -> Any:
