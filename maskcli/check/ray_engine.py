@@ -37,6 +37,7 @@ from typing import Any
 from maskcli.check.arrow_input import BATCH_ROWS, damaged_as_input_error, fits_layout
 from maskcli.check.audit import Audit, audit_arrow, make_context, record_rows
 from maskcli.check.config import CheckConfig
+from maskcli.data import remote
 from maskcli.data.batches import Selection, SkipLog, selected_records
 from maskcli.data.readers import STDIN, detect_format, file_head, save_to_disk_files
 from maskcli.data.records import Source
@@ -146,10 +147,10 @@ def plan(paths: Sequence[str], fmt: str | None) -> list[Shard]:
     worker reads it as a local run would, and reports the same error."""
     shards: list[Shard] = []
     for path in paths:
-        if not os.path.exists(path):  # as the local reader says it, before Ray starts
+        if not remote.exists(path):  # as the local reader says it, before Ray starts
             raise InputError(f"{path}: no such file")
         kind = detect_format(path, fmt, file_head(path))
-        pieces = (_row_groups(path) if kind == "parquet" else _arrow_files(path) if os.path.isdir(path) else None)
+        pieces = (_row_groups(path) if kind == "parquet" else _arrow_files(path) if remote.isdir(path) else None)
         shards.extend(pieces or [Shard(path, "file", None, 0, _count_lines(path, kind))])
     return shards
 
@@ -158,7 +159,7 @@ def _row_groups(path: str) -> list[Shard] | None:
     try:
         import pyarrow.parquet as pq
 
-        metadata = pq.ParquetFile(path).metadata
+        metadata = pq.ParquetFile(remote.arrow_source(path)).metadata
     except Exception:  # no pyarrow, or not Parquet: the worker's reader says what is wrong
         return None
     shards, first = [], 0
@@ -174,8 +175,8 @@ def _arrow_files(path: str) -> list[Shard] | None:
         import pyarrow as pa
 
         shards, first = [], 0
-        for file in save_to_disk_files(Path(path)):
-            with pa.memory_map(str(file)) as mapped:
+        for file in save_to_disk_files(path):
+            with remote.open_arrow(file) as mapped:
                 rows = sum(batch.num_rows for batch in pa.ipc.open_stream(mapped))
             shards.append(Shard(path, "arrow_file", str(file), first, rows))
             first += rows
@@ -190,7 +191,7 @@ def _count_lines(path: str, kind: str) -> int | None:
         return None
     count, last = 0, b"\n"
     try:
-        with open(path, "rb") as stream:
+        with remote.open_binary(path) as stream:
             while block := stream.read(1 << 20):
                 count += block.count(b"\n")
                 last = block[-1:]
@@ -313,10 +314,10 @@ def _arrow_batches(shard: Shard) -> Iterator[Any]:
     if shard.kind == "row_group":
         import pyarrow.parquet as pq
 
-        parquet = pq.ParquetFile(shard.path)
+        parquet = pq.ParquetFile(remote.arrow_source(shard.path))
         yield from damaged_as_input_error(shard.label, parquet.iter_batches(batch_size=BATCH_ROWS, row_groups=[shard.part]))
         return
-    with pa.memory_map(str(shard.part)) as mapped:
+    with remote.open_arrow(shard.part) as mapped:
         yield from damaged_as_input_error(shard.label, iter(pa.ipc.open_stream(mapped)))
 
 
@@ -326,14 +327,14 @@ def _schema(shard: Shard) -> Any:
     if shard.kind == "row_group":
         import pyarrow.parquet as pq
 
-        return pq.ParquetFile(shard.path).schema_arrow
-    with pa.memory_map(str(shard.part)) as mapped:
+        return pq.ParquetFile(remote.arrow_source(shard.path)).schema_arrow
+    with remote.open_arrow(shard.part) as mapped:
         return pa.ipc.open_stream(mapped).schema
 
 
 def _name(shard: Shard) -> str:
     """How the local reader names the rows of ``shard``'s input."""
-    return str(Path(shard.path)) if shard.kind == "arrow_file" else shard.path
+    return remote.normalized(shard.path) if shard.kind == "arrow_file" else shard.path
 
 
 def _columnar_batches(shard: Shard) -> Iterator[tuple[str, int, Any]] | None:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from maskcli.data.batches import Selection, SkipLog, selected_records
+from maskcli.data import remote
 from maskcli.data.readers import preload_parsers
 from maskcli.check.arrow_input import arrow_files
 from maskcli.check.audit import Audit, audit_arrow, audit_records, chunk_rows, make_context
@@ -26,8 +27,10 @@ def run_check(
 ) -> Audit:
     """Read ``paths`` and audit every record (``config.num_proc`` processes).
 
-    ``progress(n)`` is told the number of records read so far, every thousand records.
+    ``progress(n)`` is told the number of records read so far, every thousand records. URL
+    patterns (``s3://b/train-*.parquet``) stand for the files they match, in order.
     """
+    paths = remote.expand(paths)
     if config.engine == "ray":
         from maskcli.check.ray_engine import run_on_ray
 

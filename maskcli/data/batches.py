@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from maskcli.data import remote
 from maskcli.data.encoding import EncodeSettings, ResolvedSettings, encodings_to_rows, tokenize
 from maskcli.errors import InputError
 from maskcli.data.readers import RowError, iter_records
@@ -85,10 +86,11 @@ class Batch:
 def selected_records(
     paths: Iterable[str], fmt: str | None, selection: Selection, log: SkipLog
 ) -> Iterator[tuple[Source, object]]:
-    """Records of all inputs in order, restricted to the selection; malformed ones go to ``log``."""
+    """Records of all inputs in order (URL patterns expanded: :func:`remote.expand`), restricted to the
+    selection; malformed ones go to ``log``."""
     index = 0
     end = selection.end
-    for path in paths:
+    for path in remote.expand(paths):
         for source, record in iter_records(path, fmt):
             if end is not None and index >= end:
                 return
