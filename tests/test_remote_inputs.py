@@ -59,9 +59,20 @@ def write_text(path: Path, texts: list[str]) -> Path:
     return path
 
 
+def write_ids_parquet(path: Path) -> Path:
+    """Complete pre-tokenized columns: the columnar engine's input."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    ids = [r["input_ids"] for r in ROWS]
+    pq.write_table(pa.table({"input_ids": ids, "attention_mask": [[1] * len(i) for i in ids]}), path, row_group_size=7)
+    return path
+
+
 WRITERS = {
     "rows.jsonl": lambda p: write_jsonl(p, ROWS + CLEAN_TEXTS),
     "rows.parquet": lambda p: write_parquet(p, ROWS),
+    "ids.parquet": write_ids_parquet,
     "texts.txt": lambda p: write_text(p, CLEAN_TEXTS * 2),
     "texts.csv": lambda p: write_csv(p, CLEAN_TEXTS * 2),
 }

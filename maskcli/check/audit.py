@@ -17,7 +17,8 @@ workers, inside ``datasets.map`` or in a cluster job::
     report = build_report(total, tok, config, inputs=["train"])
 
 Shards should hold whole batches (multiples of ``batch_size`` rows): a shard's last partial
-batch is costed on its own.
+batch is costed on its own. Shards cut anywhere (``Dataset.map(batched=True, num_proc=N)``) go
+through :func:`audit_pieces` and merge with ``continues=True`` (docs/check.md has the recipe).
 """
 
 from __future__ import annotations
