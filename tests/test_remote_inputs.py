@@ -141,6 +141,22 @@ def test_a_missing_url_is_one_line(memory):
     assert (result.exit_code, result.stderr) == (2, f"Error: {url_of('nope.npy')}: no such file\n")
 
 
+@pytest.mark.parametrize("error, said", [(TimeoutError("read timed out after 60 s"), "read timed out after 60 s"),
+                                         (RuntimeError("HTTP 403\nbody"), "RuntimeError: HTTP 403")])
+def test_a_failing_filesystem_is_one_line_naming_the_url(monkeypatch, memory, error, said):
+    from fsspec.implementations.memory import MemoryFileSystem
+
+    url_of, fs = memory
+    fs.pipe(url_of("a.jsonl").removeprefix("memory://"), b'{"text": "hi"}\n')
+
+    def failing(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(MemoryFileSystem, "_open", failing)
+    result = run(url_of("a.jsonl"), *COMMON)
+    assert (result.exit_code, result.stderr) == (2, f"Error: {url_of('a.jsonl')}: cannot read ({said})\n")
+
+
 def test_without_fsspec_one_line_says_how_to_install_it(monkeypatch, memory):
     url_of, _ = memory
     monkeypatch.setitem(sys.modules, "fsspec", None)  # import fsspec raises ImportError

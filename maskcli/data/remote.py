@@ -16,10 +16,11 @@ huggingface_hub itself (``HF_HUB_ETAG_TIMEOUT``, ``HF_HUB_DOWNLOAD_TIMEOUT``, 10
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -56,8 +57,8 @@ def filesystem(url: str) -> tuple[Any, str]:
 
 
 def open_binary(path: str) -> BinaryIO:
-    """``open(path, "rb")``; a URL's file is buffered (``peek`` works). Raises ``FileNotFoundError``
-    and ``OSError`` as ``open`` does."""
+    """``open(path, "rb")``; a URL's file is buffered (``peek`` works). Raises ``OSError``
+    (``FileNotFoundError``...) as ``open`` does; a URL's other failures are an ``InputError`` naming it."""
     if not is_url(path):
         return open(path, "rb")  # noqa: SIM115 - closed by the caller
     stream = _open_url(path)
@@ -66,28 +67,42 @@ def open_binary(path: str) -> BinaryIO:
 
 def _open_url(url: str) -> Any:
     fs, inner = filesystem(url)
-    return fs.open(inner, "rb")
+    with failing_as_input_error(url):
+        return fs.open(inner, "rb")
+
+
+@contextlib.contextmanager
+def failing_as_input_error(url: str) -> Iterator[None]:
+    """What a filesystem raises beyond ``OSError`` (an HTTP client's error, a refused credential) as
+    one line naming ``url``; ``OSError`` passes, for the caller's "no such file" or "cannot read"."""
+    try:
+        yield
+    except (OSError, InputError):
+        raise
+    except Exception as exc:
+        lines = str(exc).strip().splitlines()
+        raise InputError(f"{url}: cannot read ({type(exc).__name__}: {lines[0] if lines else 'no details'})") from None
 
 
 def exists(path: str) -> bool:
-    if not is_url(path):
-        return os.path.exists(path)
-    fs, inner = filesystem(path)
-    return fs.exists(inner)
+    return _ask(path, os.path.exists, "exists")
 
 
 def isdir(path: str) -> bool:
-    if not is_url(path):
-        return os.path.isdir(path)
-    fs, inner = filesystem(path)
-    return fs.isdir(inner)
+    return _ask(path, os.path.isdir, "isdir")
 
 
 def isfile(path: str) -> bool:
+    return _ask(path, os.path.isfile, "isfile")
+
+
+def _ask(path: str, local: Any, method: str) -> Any:
+    """``local(path)`` for a local path, else the filesystem's ``method`` of the URL's path."""
     if not is_url(path):
-        return os.path.isfile(path)
+        return local(path)
     fs, inner = filesystem(path)
-    return fs.isfile(inner)
+    with failing_as_input_error(path):
+        return getattr(fs, method)(inner)
 
 
 def join(directory: str, name: str) -> str:
@@ -112,8 +127,9 @@ def subdirectories(directory: str) -> list[str]:
     if not is_url(directory):
         return sorted(p.name for p in Path(directory).iterdir() if p.is_dir())
     fs, inner = filesystem(directory)
-    return sorted(entry["name"].rstrip("/").rpartition("/")[2] for entry in fs.ls(inner, detail=True)
-                  if entry["type"] == "directory")
+    with failing_as_input_error(directory):
+        entries = fs.ls(inner, detail=True)
+    return sorted(entry["name"].rstrip("/").rpartition("/")[2] for entry in entries if entry["type"] == "directory")
 
 
 def expand(paths: Iterable[str], missing_ok: bool = False) -> list[str]:
@@ -126,7 +142,8 @@ def expand(paths: Iterable[str], missing_ok: bool = False) -> list[str]:
             expanded.append(path)
             continue
         fs, inner = filesystem(path)
-        matches = sorted(fs.glob(inner))
+        with failing_as_input_error(path):
+            matches = sorted(fs.glob(inner))
         if not matches and not missing_ok:
             raise InputError(f"{path}: no such file (the pattern matches nothing)")
         expanded.extend(fs.unstrip_protocol(match) for match in matches)
