@@ -243,7 +243,7 @@ def test_shards_cut_where_batches_end_merge_into_the_local_audit(tmp_path, batch
     """The engine's arithmetic without Ray: each shard's task run here, merged as the driver merges."""
     from maskcli.check import CheckConfig, build_report
     from maskcli.check.audit import Audit, make_context
-    from maskcli.check.ray_engine import audit_task, plan, ship_tokenizer
+    from maskcli.check.shards import audit_task, plan, ship_tokenizer
     from maskcli.check.run import run_check
     from maskcli.data.tokenizer import load_tokenizer
 
@@ -254,7 +254,7 @@ def test_shards_cut_where_batches_end_merge_into_the_local_audit(tmp_path, batch
     ctx, resolved = make_context(tok, config)
     setup = {"tokenizer": ship_tokenizer(tok), "config": config, "ctx": ctx, "resolved": resolved}
     total = Audit.start(ctx, config)
-    for shard in plan(paths, None):
+    for shard in plan(paths, None, 64):
         head, rest = audit_task(setup, shard, -total.stats.rows % batch_size)
         total.merge(head, continues=True).merge(rest, continues=True)
     local = run_check(paths, tok, config)

@@ -23,6 +23,7 @@ through :func:`audit_pieces` and merge with ``continues=True`` (docs/check.md ha
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -53,22 +54,40 @@ SampleOf = Callable[[], "RowSample | None"]  # the listed row's sample, made onl
 
 @dataclass
 class Hits:
-    """How many rows a check flagged, and the first few (source, detail) with a sample of each row."""
+    """How many rows a check flagged, and the first ``keep`` of them in input order: (source, detail),
+    with a sample of each row.
+
+    Rows are ordered by ``at``, their index among the audit's rows, whatever order the checks flag
+    them in (a batch flags its rows when it is complete, after the row checks of later rows), so the
+    rows listed do not depend on how the input was cut into chunks or shards::
+
+        hits.add(s7, "...", keep=2, at=7); hits.add(s9, "...", keep=2, at=9); hits.add(s2, "...", keep=2, at=2)
+        hits.first -> [(s2, ...), (s7, ...)], hits.count -> 3
+    """
 
     count: int = 0
     first: list[tuple[Source, str]] = field(default_factory=list)
     samples: list[RowSample | None] = field(default_factory=list)  # one per entry of ``first``
+    at: list[int] = field(default_factory=list)  # one per entry of ``first``, ascending
 
-    def add(self, source: Source, detail: str, keep: int, sample: SampleOf | None = None) -> None:
+    def add(self, source: Source, detail: str, keep: int, sample: SampleOf | None = None, *, at: int) -> None:
         self.count += 1
-        if len(self.first) < keep:
-            self.first.append((source, detail))
-            self.samples.append(sample() if sample is not None else None)
+        i = bisect.bisect_right(self.at, at)
+        if i < keep:
+            self.at.insert(i, at)
+            self.first.insert(i, (source, detail))
+            self.samples.insert(i, sample() if sample is not None else None)
+            del self.at[keep:], self.first[keep:], self.samples[keep:]
 
-    def merge(self, other: Hits, keep: int) -> None:
+    def merge(self, other: Hits, keep: int, offset: int = 0) -> None:
+        """Add ``other``'s hits, whose ``at`` count from ``offset`` (the rows before its audit's)."""
         self.count += other.count
-        self.first = (self.first + other.first)[:keep]
-        self.samples = (self.samples + other.samples)[:keep]
+        entries = sorted([*zip(self.at, self.first, self.samples),
+                          *((at + offset, first, sample) for at, first, sample in zip(other.at, other.first, other.samples))],
+                         key=lambda entry: entry[0])[:keep]
+        self.at = [at for at, _, _ in entries]
+        self.first = [first for _, first, _ in entries]
+        self.samples = [sample for _, _, sample in entries]
 
 
 @dataclass
@@ -86,8 +105,8 @@ class Audit:
     full_without_eos: Hits = field(default_factory=Hits)  # rows filling max_length, not ending with EOS
     skipped: int = 0
     skipped_first: list[str] = field(default_factory=list)
-    # the unfinished batch: (source, padded as given, its sample)
-    pending: list[tuple[Source, bool, SampleOf]] = field(default_factory=list)
+    # the unfinished batch: (index among the audit's rows, source, padded as given, its sample)
+    pending: list[tuple[int, Source, bool, SampleOf]] = field(default_factory=list)
     sft: dict | None = None  # --sft: trained tokens by role, examples dropped (maskcli.check.sft)
     setup: dict[str, str] = field(default_factory=dict)  # findings about the set-up, not rows: {id: message}
 
@@ -99,13 +118,14 @@ class Audit:
     def __getstate__(self) -> dict:
         """For pickling (a worker's audit): the unfinished batch's samples are made now, closures do not pickle."""
         state = self.__dict__.copy()
-        state["pending"] = [(source, padded, functools.partial(_made, sample()))
-                            for source, padded, sample in self.pending]
+        state["pending"] = [(at, source, padded, functools.partial(_made, sample()))
+                            for at, source, padded, sample in self.pending]
         return state
 
-    def hit(self, code: str, source: Source, detail: str, sample: SampleOf | None = None) -> None:
+    def hit(self, code: str, source: Source, detail: str, sample: SampleOf | None = None, *, at: int) -> None:
+        """Row ``at`` (its index among this audit's rows) has issue ``code``."""
         if code in self.enabled:
-            self.hits.setdefault(code, Hits()).add(source, detail, self.keep, sample)
+            self.hits.setdefault(code, Hits()).add(source, detail, self.keep, sample, at=at)
 
     def flag(self, code: str, message: str) -> None:
         """A finding about the set-up (the chat template), decided before any row: one, with no rows."""
@@ -135,22 +155,24 @@ class Audit:
             self.stats.tokens_lost += chunk.tokens_lost
             self.stats.over_limit_rows += sum(code == "MC008" for _, code, _ in chunk.issues)
         for i, row in enumerate(rows):  # findings in file order, whatever the chunks
+            at = self.stats.rows + i
             if row.pretokenized:
                 given[i] = len(row)
-                real[i] = self._pretokenized(row)
+                real[i] = self._pretokenized(row, at)
             for code, detail in issues.get(i, ()):
-                self.hit(code, row.source, detail, lambda row=row: RowSample.of_row(row))
+                self.hit(code, row.source, detail, lambda row=row: RowSample.of_row(row), at=at)
         self._batched(rows, given, real)
 
-    def _pretokenized(self, row: Row) -> int:
+    def _pretokenized(self, row: Row, at: int) -> int:
         result: RowAudit = pretokenized_row(row, self.ctx)
         sample = lambda: RowSample.of_row(row)  # noqa: E731
         for code, detail in result.issues + label_issues(row):
-            self.hit(code, row.source, detail, sample)
+            self.hit(code, row.source, detail, sample, at=at)
             if code == "MC008":
                 self.stats.over_limit_rows += 1
         if result.side in ("left", "right"):
-            self.sides.setdefault(result.side, Hits()).add(row.source, f"padded on the {result.side}", self.keep, sample)
+            self.sides.setdefault(result.side, Hits()).add(row.source, f"padded on the {result.side}", self.keep, sample,
+                                                           at=at)
         if result.trained is not None:
             self.stats.add_labels(1, result.real, result.trained)
         limit = self.ctx.limit
@@ -160,7 +182,7 @@ class Audit:
                 self.short_rows_with_eos += result.ends_with_eos
             elif result.real == limit and not result.ends_with_eos:
                 self.full_without_eos.add(row.source, f"fills max_length {limit} and does not end with EOS", self.keep,
-                                          sample)
+                                          sample, at=at)
         return result.real
 
     def update_columnar(self, batch: RaggedBatch, sources: Sequence[Source]) -> None:
@@ -172,7 +194,7 @@ class Audit:
         for i in [*np.flatnonzero(screened.suspect).tolist(), len(batch)]:
             self._clean(screened, batch, sources, done, i)
             if i < len(batch):
-                real[i] = self._pretokenized(batch.row(i, sources[i]))
+                real[i] = self._pretokenized(batch.row(i, sources[i]), self.stats.rows + i)
             done = i + 1
         given = batch.lengths()
         self._pend(sources, given > real, lambda i: RowSample.of_row(batch.row(i, sources[i])))
@@ -210,17 +232,18 @@ class Audit:
         """``hits.add`` for the flagged rows of ``batch`` (sources, ``detail(i)`` and samples made only for the
         first few kept; ``i`` counts from ``start``)."""
         flagged = np.flatnonzero(flags)
-        for i in flagged[: max(0, self.keep - len(hits.first))].tolist():
+        for i in flagged[: self.keep].tolist():  # the first few: ``add`` keeps those that come first
             source = sources[start + i]
-            hits.first.append((source, detail(i)))
-            hits.samples.append(RowSample.of_row(batch.row(start + i, source)))
-        hits.count += int(flagged.size)
+            hits.add(source, detail(i), self.keep, lambda: RowSample.of_row(batch.row(start + i, source)),
+                     at=self.stats.rows + start + i)
+        hits.count += max(0, int(flagged.size) - self.keep)
 
     def _pend(self, sources: Sequence[Source], padded_as_given: np.ndarray, sample: Callable[[int], RowSample]) -> None:
         """Keep the rows of the unfinished batch for :meth:`_padded`, when it may flag them
         (``sample(i)`` makes row ``i``'s sample, if it is listed)."""
         if self._flags_batch_padding:
-            self.pending.extend((source, padded, functools.partial(sample, i))
+            rows = self.stats.rows
+            self.pending.extend((rows + i, source, padded, functools.partial(sample, i))
                                 for i, (source, padded) in enumerate(zip(sources, padded_as_given.tolist())))
 
     @property
@@ -245,14 +268,14 @@ class Audit:
         if not flags.any():
             return
         for i in np.flatnonzero(flags):
-            source, padded_as_given, sample = done[i]
+            at, source, padded_as_given, sample = done[i]
             if padded_as_given:  # its own padding was checked as given
                 continue
             if no_pad:
                 self.hit("MC013", source, f"a batch of {self.ctx.batch_size} pads this row, but the tokenizer has "
-                                           "no pad token; choose one with --pad-token", sample)
+                                           "no pad token; choose one with --pad-token", sample, at=at)
             if right_in_generate:
-                self.hit("MC007", source, "a batch pads this row on the right, in --mode generate", sample)
+                self.hit("MC007", source, "a batch pads this row on the right, in --mode generate", sample, at=at)
 
     def skip_log(self, log: SkipLog) -> None:
         self.skipped += log.count
@@ -268,17 +291,18 @@ class Audit:
         if not continues:
             self.flush()
         carried = (self.stats.carry_given, self.stats.carry_real, self.pending)
+        offset = self.stats.rows
         self.stats.merge(other.stats)
         for mine, theirs in ((self.hits, other.hits), (self.sides, other.sides)):
             for code, hits in theirs.items():
-                mine.setdefault(code, Hits()).merge(hits, self.keep)
-        self.full_without_eos.merge(other.full_without_eos, self.keep)
+                mine.setdefault(code, Hits()).merge(hits, self.keep, offset)
+        self.full_without_eos.merge(other.full_without_eos, self.keep, offset)
         self.short_rows += other.short_rows
         self.short_rows_with_eos += other.short_rows_with_eos
         self.skipped += other.skipped
         self.setup = {**other.setup, **self.setup}
         self.skipped_first = (self.skipped_first + other.skipped_first)[: self.keep]
-        self.pending = list(other.pending)
+        self.pending = [(at + offset, *rest) for at, *rest in other.pending]
         if continues:
             self.stats.carry_given = carried[0] + self.stats.carry_given
             self.stats.carry_real = carried[1] + self.stats.carry_real

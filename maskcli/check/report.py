@@ -100,7 +100,7 @@ def build_report(audit: Audit, tok: TokenizerHandle, config: CheckConfig, inputs
     summary = stats.summary(ctx.limit) | {"skipped_rows": audit.skipped, "skipped_first": audit.skipped_first}
     if audit.sft is not None:
         summary["sft"] = audit.sft
-    hits = {code: Hits(h.count, list(h.first), list(h.samples)) for code, h in audit.hits.items()}
+    hits = {code: Hits(h.count, list(h.first), list(h.samples), list(h.at)) for code, h in audit.hits.items()}
     left, right = audit.sides.get("left", Hits()), audit.sides.get("right", Hits())
     if left.count and right.count and "MC007" in audit.enabled:
         hits.setdefault("MC007", Hits()).merge(min(left, right, key=lambda h: h.count), audit.keep)

@@ -1,24 +1,30 @@
-"""Running a check over input files: one process, or ``--num-proc N`` workers over chunks.
+"""Running a check over input files: one process, or ``--num-proc N`` workers over shards.
 
-With several processes the main process only reads records; workers tokenize and check
-chunks of whole batches, and their audits are merged in file order, so the report is the
-same as with one process. One chunk per worker is in flight: memory stays constant.
-The processes themselves (signals, dead workers) are :mod:`maskcli.check.workers`' job.
+With several processes the main process plans shards (:mod:`maskcli.check.shards`: Parquet row
+groups, spans of lines, ...); each worker reads and checks its own, and their audits are merged
+in shard order, so the report is the same as with one process. One shard per worker is in
+flight: memory stays constant. Only stdin, which cannot be shared, is read by the main process
+and sent to the workers in chunks of whole batches. The processes themselves (signals, dead
+workers) are :mod:`maskcli.check.workers`' job.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from maskcli.data.batches import Selection, SkipLog, selected_records
 from maskcli.data import remote
-from maskcli.data.readers import preload_parsers
+from maskcli.data.encoding import ResolvedSettings
+from maskcli.data.readers import STDIN, preload_parsers
 from maskcli.check.arrow_input import arrow_files
 from maskcli.check.audit import Audit, audit_arrow, audit_records, chunk_rows, make_context
 from maskcli.check.config import CheckConfig
-from maskcli.check.workers import check_process_count, run_in_order
+from maskcli.check.rows import Context
+from maskcli.check.shards import Shard, audit_task, merged_in_order, plan, ship_tokenizer, split_bytes_for
+from maskcli.check.workers import check_process_count, results_in_order, run_in_order
 from maskcli.data.tokenizer import TokenizerHandle, load_tokenizer
 
 
@@ -38,6 +44,8 @@ def run_check(
     check_process_count(config.num_proc)
     ctx, resolved = make_context(tok, config)
     log = SkipLog(skip=config.on_error == "skip")
+    if config.num_proc > 1 and not config.sft and STDIN not in paths:
+        return _shards_in_workers(paths, tok, config, ctx, resolved, progress)
     if not config.sft and config.num_proc == 1 and (files := arrow_files(paths, config.input_format)) is not None:
         return audit_arrow(files, tok, config, ctx, resolved, log, progress)
     records = selected_records(paths, config.input_format, Selection(), log)
@@ -85,6 +93,28 @@ def _in_workers(records: Iterable[Any], config: CheckConfig, paths: Sequence[str
         tok = load_tokenizer(config.tokenizer, pad_token=config.pad_token, loader=config.loader)
         return Audit.start(make_context(tok, config)[0], config)
     return audits[0]
+
+
+def _shards_in_workers(paths: Sequence[str], tok: TokenizerHandle, config: CheckConfig, ctx: Context,
+                       resolved: ResolvedSettings, progress: Callable[[int], None] | None) -> Audit:
+    shards = plan(paths, config.input_format, split_bytes_for(paths, config.num_proc))
+    setup = {"tokenizer": ship_tokenizer(tok), "config": config, "ctx": ctx, "resolved": resolved}
+
+    def run(tasks: Iterator[tuple[Shard, int]]) -> Iterator[tuple[Audit, Audit]]:
+        with results_in_order(_audit_task, _ready, setup, tasks, min(config.num_proc, len(shards))) as results:
+            yield from results
+
+    preload_parsers(list(paths), config.input_format)  # before results_in_order installs its stop-signal handlers
+    total = Audit.start(ctx, config)
+    return merged_in_order(shards, total, config.batch_size, run, functools.partial(audit_task, setup), progress)
+
+
+def _ready(setup: dict[str, Any]) -> dict[str, Any]:
+    return setup
+
+
+def _audit_task(setup: dict[str, Any], task: tuple[Shard, int]) -> tuple[Audit, Audit]:
+    return audit_task(setup, *task)
 
 
 def _start_worker(config: CheckConfig) -> dict[str, Any]:

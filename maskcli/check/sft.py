@@ -62,7 +62,7 @@ def audit_sft(records: Iterable[tuple[Source, object]], tok: TokenizerHandle, co
 
     def bad(error: RowError) -> None:
         if isinstance(error, NoAssistantTokens):
-            audit.hit("MC017", error.source, str(error).split(": ", 1)[1])
+            audit.hit("MC017", error.source, str(error).split(": ", 1)[1], at=audit.stats.rows)
         else:
             log.handle(error)
 
@@ -92,7 +92,8 @@ def _audited(examples: Iterable[Example], audit: Audit) -> Iterator[Example]:
     """The record-level findings of each example, before packing joins examples."""
     for example in examples:
         for code, detail in example_issues(example):
-            audit.hit(code, example.source, detail, lambda example=example: RowSample.of_example(example))
+            audit.hit(code, example.source, detail, lambda example=example: RowSample.of_example(example),
+                      at=audit.stats.rows)
         yield example
 
 

@@ -88,19 +88,28 @@ def selected_records(
 ) -> Iterator[tuple[Source, object]]:
     """Records of all inputs in order (URL patterns expanded: :func:`remote.expand`), restricted to the
     selection; malformed ones go to ``log``."""
-    index = 0
     end = selection.end
-    for path in remote.expand(paths):
-        for source, record in iter_records(path, fmt):
-            if end is not None and index >= end:
-                return
-            index += 1
-            if index - 1 < selection.start:
-                continue
-            if isinstance(record, RowError):
-                log.handle(record)
-                continue
-            yield source, record
+
+    def selected() -> Iterator[tuple[Source, object]]:
+        index = 0
+        for path in remote.expand(paths):
+            for item in iter_records(path, fmt):
+                if end is not None and index >= end:
+                    return
+                index += 1
+                if index - 1 >= selection.start:
+                    yield item
+
+    return kept(selected(), log)
+
+
+def kept(records: Iterable[tuple[Source, object]], log: SkipLog) -> Iterator[tuple[Source, object]]:
+    """``records`` without the malformed ones (:class:`RowError` values), which go to ``log``."""
+    for source, record in records:
+        if isinstance(record, RowError):
+            log.handle(record)
+            continue
+        yield source, record
 
 
 def read_batches(

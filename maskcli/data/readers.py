@@ -16,7 +16,8 @@ import io
 import json
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -74,8 +75,19 @@ def file_head(path: str) -> bytes:
         return b""
 
 
-def iter_records(path: str, fmt: str | None = None) -> Iterator[tuple[Source, Any]]:
-    """All records of one input (``-`` is stdin), streamed."""
+@dataclass(frozen=True)
+class LineSpan:
+    """Bytes ``start:stop`` of a text or JSONL file, cut at line ends, whose first line is ``first_line``
+    (1-based): a shard of one big file (:mod:`maskcli.check.shards`). Its records are named by their
+    lines in the whole file, and a span with no record is no error (the file as a whole may have some)."""
+
+    start: int
+    stop: int
+    first_line: int
+
+
+def iter_records(path: str, fmt: str | None = None, span: LineSpan | None = None) -> Iterator[tuple[Source, Any]]:
+    """All records of one input (``-`` is stdin), streamed; with ``span`` only those of that span."""
     if path != STDIN and remote.isdir(path):
         yield from _arrow_dir(path)
         return
@@ -83,15 +95,17 @@ def iter_records(path: str, fmt: str | None = None) -> Iterator[tuple[Source, An
         head = stream.peek(64)[:64]
         kind = detect_format(path, fmt, head)
         name = "<stdin>" if path == STDIN else path
+        if span is not None and kind not in ("text", "jsonl"):
+            raise InputError(f"{name}: only text and JSONL files are read by line spans, not {kind}")
         if kind in ("parquet", "arrow"):
             reader = _parquet if kind == "parquet" else _arrow_file
             yield from reader(path, stream)
             return
-        lines = _decoded_lines(name, stream)
+        lines = _decoded_lines(name, stream) if span is None else _span_lines(name, stream, span)
         if kind == "text":
             yield from _text(name, lines)
         elif kind == "jsonl":
-            yield from _jsonl(name, lines)
+            yield from _jsonl(name, lines, whole=span is None)
         elif kind == "json":
             yield from _json_array(name, lines)
         else:
@@ -114,9 +128,31 @@ def _open_binary(path: str) -> BinaryIO:
 
 def _decoded_lines(name: str, stream: BinaryIO) -> Iterator[tuple[int, str]]:
     """``(line_number, text)`` with UTF-8 checked line by line, reporting the file's byte offset."""
-    offset = 0
     number = 0
-    for number, raw in enumerate(stream, start=1):
+    for number, text in _decoded(name, stream, offset=0, first_line=1):
+        yield number, text
+    if number == 0:
+        raise InputError(f"{name}: file is empty")
+
+
+def _span_lines(name: str, stream: BinaryIO, span: LineSpan) -> Iterator[tuple[int, str]]:
+    """:func:`_decoded_lines` of the lines of ``span`` only."""
+    stream.seek(span.start)
+    return _decoded(name, _lines_before(stream, span.stop - span.start), offset=span.start,
+                    first_line=span.first_line)
+
+
+def _lines_before(stream: BinaryIO, size: int) -> Iterator[bytes]:
+    """The lines of ``stream`` from where it is, until ``size`` bytes have been read (spans end at line ends)."""
+    for raw in stream:
+        yield raw
+        size -= len(raw)
+        if size <= 0:
+            return
+
+
+def _decoded(name: str, raws: Iterable[bytes], *, offset: int, first_line: int) -> Iterator[tuple[int, str]]:
+    for number, raw in enumerate(raws, start=first_line):
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -125,8 +161,6 @@ def _decoded_lines(name: str, stream: BinaryIO) -> Iterator[tuple[int, str]]:
             text = text[1:]
         offset += len(raw)
         yield number, text.rstrip("\r\n")
-    if number == 0:
-        raise InputError(f"{name}: file is empty")
 
 
 def _text(name: str, lines: Iterator[tuple[int, str]]) -> Iterator[tuple[Source, Any]]:
@@ -134,8 +168,8 @@ def _text(name: str, lines: Iterator[tuple[int, str]]) -> Iterator[tuple[Source,
         yield Source(name, line=number), text
 
 
-def _jsonl(name: str, lines: Iterator[tuple[int, str]]) -> Iterator[tuple[Source, Any]]:
-    seen = False
+def _jsonl(name: str, lines: Iterator[tuple[int, str]], whole: bool = True) -> Iterator[tuple[Source, Any]]:
+    seen = not whole
     for number, text in lines:
         if not text.strip():
             continue

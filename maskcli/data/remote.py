@@ -96,6 +96,10 @@ def isfile(path: str) -> bool:
     return _ask(path, os.path.isfile, "isfile")
 
 
+def size(path: str) -> int:
+    return _ask(path, os.path.getsize, "size")
+
+
 def _ask(path: str, local: Any, method: str) -> Any:
     """``local(path)`` for a local path, else the filesystem's ``method`` of the URL's path."""
     if not is_url(path):
