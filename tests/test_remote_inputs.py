@@ -203,3 +203,17 @@ def test_the_local_readers_are_unchanged_by_the_url_layer():
 
     with remote.open_binary(__file__) as stream:
         assert isinstance(stream, io.BufferedReader) and stream.name == __file__
+
+
+def test_num_proc_workers_read_file_urls_themselves(tmp_path):
+    """--num-proc plans shards that spawned workers read: file:// goes through fsspec there too
+    (memory:// is one process's: not for workers)."""
+    names = ["part-0.jsonl", "part-1.jsonl"]
+    locals_ = [write_jsonl(tmp_path / n, ROWS[i::2] + CLEAN_TEXTS) for i, n in enumerate(names)]
+    parquet = write_parquet(tmp_path / "rows.parquet", ROWS)
+    urls = [f"file://{tmp_path}/part-*.jsonl", f"file://{parquet}"]
+    report = check_json(*urls, "--num-proc", "2")
+    expected = check_json(*map(str, [*locals_, parquet]))
+    assert report["summary"] == expected["summary"]
+    names_of = {f"file://{p}": str(p) for p in [*locals_, parquet]}
+    assert renamed(report["findings"], names_of) == json.dumps(expected["findings"])
