@@ -12,6 +12,15 @@ import pytest
 from tests.check_fixtures import CLEAN_ROWS, CLEAN_TEXTS, PLANTED_ROWS, run, write_jsonl, write_parquet
 
 datasets = pytest.importorskip("datasets")
+
+
+@pytest.fixture(autouse=True)
+def same_environ(monkeypatch):
+    """``Dataset.map(num_proc=...)`` replaces ``os.environ`` with a copy (to set TOKENIZERS_PARALLELISM);
+    rich keeps the original, so later CliRunner tests' COLUMNS would not reach it: put it back."""
+    import os
+
+    monkeypatch.setattr(os, "environ", os.environ)
 BATCH = 4
 ROWS = (CLEAN_ROWS + [row for _, row, _ in PLANTED_ROWS]) * 3  # 54 rows: processes' shards of 27
 
