@@ -59,7 +59,16 @@ def write_datasets(directory: Path) -> dict[str, list[str]]:
 
     Dataset.from_list([{"input_ids": r["input_ids"], "attention_mask": r.get("attention_mask", [1] * len(r["input_ids"]))}
                        for r in rows]).save_to_disk(str(directory / "saved"), num_shards=3)
+    from tests import tokenizer_factory
+    from tests.test_sft_findings import CHAT, TWO_TURNS
+
+    chat = tokenizer_factory.chat_like(directory / "chatml", "chatml")
+    (directory / "training.jinja").write_text(tokenizer_factory.CHATML_TRAINING_TEMPLATE)
+    no_assistant = {"messages": CHAT["messages"][:2]}
+    write_jsonl(directory / "chat.jsonl", [CHAT if i % 5 else no_assistant for i in range(23)] + [{"messages": TWO_TURNS}] * 7)
     return {
+        "sft": [str(directory / "chat.jsonl"), "-t", str(chat), "--sft", "--assistant-only-loss", "--chat-template",
+                str(directory / "training.jinja"), "--packing", "--max-length", "48"],
         "parquet": [str(directory / "rows.parquet")],
         "jsonl": [str(directory / name) for name in ("a.jsonl", "b.jsonl", "c.jsonl")],
         "text": [str(directory / "t1.jsonl"), str(directory / "t2.jsonl")],
@@ -81,6 +90,9 @@ def scenarios(directory: str) -> None:
 
     from maskcli.check.ray_engine import FAULT_ENV
 
+    from maskcli.check import ray_engine, shards
+
+    shards.MIN_SPAN_BYTES = ray_engine.SPAN_BYTES = 300  # JSONL files of a few spans each
     directory_path = Path(directory)
     cases = write_datasets(directory_path)
     out: dict = {"unreachable": outcome(run(*cases["parquet"], *COMMON, "--engine", "ray",
@@ -159,7 +171,7 @@ def _damaged(directory: Path) -> str:
 def outcomes(tmp_path_factory) -> dict:
     directory = tmp_path_factory.mktemp("ray")
     script = f"from tests.test_check_ray import scenarios; scenarios({str(directory)!r})"
-    env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "tests"), os.environ.get("PYTHONPATH", "")]),
            "RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "disabled"}  # a loopback-only cluster: no token
     done = subprocess.run(["unshare", "-n", "bash", "-c", 'ip link set lo up && exec "$0" -c "$1"', sys.executable, script],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
@@ -167,7 +179,7 @@ def outcomes(tmp_path_factory) -> dict:
     return json.loads((directory / "outcomes.json").read_text())
 
 
-SCENARIOS = ["parquet", "jsonl", "text", "skip", "save_to_disk", "mixed", "file_urls"]
+SCENARIOS = ["parquet", "jsonl", "text", "skip", "save_to_disk", "mixed", "file_urls", "sft"]
 
 
 @needs_ray
@@ -179,7 +191,11 @@ def test_the_ray_report_is_the_local_one(outcomes, name):
     assert ray["exit"] == 0, ray["stderr"]
     report = json.loads(ray["stdout"])
     assert report == json.loads(local["stdout"])
-    assert report["findings"] and report["summary"]["rows"] > 8  # findings in several shards
+    if name == "sft":  # 5 records without an assistant turn, in several spans; packed into a few rows
+        assert report["findings"][0]["id"] == "MC017" and report["findings"][0]["count"] == 5
+        assert report["summary"]["sft"]["trained_by_role"]["assistant"]["trained"] > 0
+    else:
+        assert report["findings"] and report["summary"]["rows"] > 8  # findings in several shards
 
 
 @needs_ray

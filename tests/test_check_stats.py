@@ -74,11 +74,3 @@ def test_length_grouped_matches_sorting():
     ordered = np.sort(lengths)
     expected = sum(len(chunk) * chunk.max() for chunk in np.split(ordered, range(B, len(ordered), B)))
     assert stats_of(lengths, B).summary(512)["padding"]["length_grouped_batches"]["slots"] == expected
-
-
-def test_counted_reports_progress_without_changing_records():
-    from maskcli.check.run import counted
-
-    seen = []
-    assert list(counted(range(2500), seen.append, every=1000)) == list(range(2500))
-    assert seen == [1000, 2000, 2500]

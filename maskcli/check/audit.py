@@ -39,9 +39,9 @@ from maskcli.check.config import CheckConfig
 from maskcli.check.registry import select_checks
 from maskcli.check.samples import RowSample
 from maskcli.check.sft_findings import label_issues
-from maskcli.check.rows import Context, RowAudit, pretokenized_row, tokenized_rows
+from maskcli.check.rows import Context, RowAudit, TextChunk, TextFacts, pretokenized_row, text_issues, tokenized_rows
 from maskcli.check.stats import Stats
-from maskcli.data.encoding import EncodeSettings, ResolvedSettings, resolve_settings
+from maskcli.data.encoding import EncodedRows, EncodeSettings, ResolvedSettings, resolve_settings
 from maskcli.errors import InputError
 from maskcli.data.records import Row, Source
 from maskcli.data.tokenizer import NO_MAX_LENGTH, TokenizerHandle
@@ -133,12 +133,35 @@ class Audit:
             self.setup.setdefault(code, message)
 
     def update(self, rows: Sequence[Row]) -> None:
-        """Check a chunk of rows, in file order: columnar when they are all pre-tokenized alike."""
+        """Check a chunk of rows, in file order: columnar when they are all pre-tokenized alike, or all
+        text kept as encodings."""
+        if isinstance(rows, EncodedRows):
+            self.update_text(rows)
+            return
         ragged = RaggedBatch.from_rows(rows)
         if ragged is not None:
             self.update_columnar(ragged, [row.source for row in rows])
         else:
             self.update_by_row(rows)
+
+    def update_text(self, rows: EncodedRows) -> None:
+        """Check a chunk of text rows from their encodings in bulk; a row is made only to list it."""
+        before = rows.lengths_before_truncation()
+        if self.ctx.bos_id is not None or self.ctx.require_eos:
+            ids = [enc.ids for enc in rows.encodings]
+            facts = TextFacts.of_ids(ids, before)
+        else:  # no check reads the ids: only the lengths
+            facts = TextFacts.of_lengths([len(enc) for enc in rows.encodings], before, lambda i: rows[i].input_ids)
+        chunk = text_issues(facts, self.ctx)
+        self._text_chunk(chunk)
+        for i, code, detail in chunk.issues:
+            self.hit(code, rows.sources[i], detail, lambda i=i: RowSample.of_row(rows[i]), at=self.stats.rows + i)
+        self._batched(rows, chunk.lengths, chunk.lengths, rows.sources)
+
+    def _text_chunk(self, chunk: TextChunk) -> None:
+        self.stats.truncated_rows += chunk.truncated
+        self.stats.tokens_lost += chunk.tokens_lost
+        self.stats.over_limit_rows += sum(code == "MC008" for _, code, _ in chunk.issues)
 
     def update_by_row(self, rows: Sequence[Row]) -> None:
         """Check a chunk of rows, in file order, one by one (the reference of the columnar engine)."""
@@ -151,9 +174,7 @@ class Audit:
             given[text] = real[text] = chunk.lengths
             for i, code, detail in chunk.issues:
                 issues.setdefault(text[i], []).append((code, detail))
-            self.stats.truncated_rows += chunk.truncated
-            self.stats.tokens_lost += chunk.tokens_lost
-            self.stats.over_limit_rows += sum(code == "MC008" for _, code, _ in chunk.issues)
+            self._text_chunk(chunk)
         for i, row in enumerate(rows):  # findings in file order, whatever the chunks
             at = self.stats.rows + i
             if row.pretokenized:
@@ -250,9 +271,11 @@ class Audit:
     def _flags_batch_padding(self) -> bool:
         return self.ctx.pad_id is None or (self.ctx.mode == "generate" and self.ctx.layout.padding_side == "right")
 
-    def _batched(self, rows: Sequence[Row], given: np.ndarray, real: np.ndarray) -> None:
+    def _batched(self, rows: Sequence[Row], given: np.ndarray, real: np.ndarray,
+                 sources: Sequence[Source] | None = None) -> None:
         """Group rows into training batches; flag rows that batching pads when that is a problem."""
-        self._pend([row.source for row in rows], given > real, lambda i: RowSample.of_row(rows[i]))
+        sources = [row.source for row in rows] if sources is None else sources
+        self._pend(sources, given > real, lambda i: RowSample.of_row(rows[i]))
         self._padded(self.stats.add(given, real))
 
     def flush(self) -> None:
@@ -353,13 +376,16 @@ def chunk_rows(batch_size: int) -> int:
 
 def audit_records(
     records: Iterable[tuple[Source, object]], tok: TokenizerHandle, config: CheckConfig, ctx: Context,
-    resolved: ResolvedSettings, log: SkipLog | None = None,
+    resolved: ResolvedSettings, log: SkipLog | None = None, progress: Callable[[Audit], None] | None = None,
 ) -> Audit:
-    """Check ``(source, record)`` pairs (records as read from a file: dicts or strings)."""
+    """Check ``(source, record)`` pairs (records as read from a file: dicts or strings); ``progress(audit)``
+    after every chunk."""
     audit = Audit.start(ctx, config)
     log = log if log is not None else SkipLog(skip=config.on_error == "skip")
     for rows in record_rows(records, tok, config, resolved, log):
         audit.update(rows)
+        if progress is not None:
+            progress(audit)
     audit.skip_log(log)
     return audit
 
@@ -375,20 +401,20 @@ def record_rows(
     # chunk N+1 (it releases the GIL), and this one makes and checks the rows of chunk N
     settings = tokenize_settings(resolved)
     for encoded in prefetched(tokenized(tok, settings, items) for items in prefetched(groups)):
-        yield rows_of(tok, encoded, special_tokens_mask=False).rows
+        yield rows_of(tok, encoded, special_tokens_mask=False, lazy=True).rows
 
 
 def audit_arrow(
     batches: Iterable[tuple[str, int, Any]], tok: TokenizerHandle, config: CheckConfig, ctx: Context,
-    resolved: ResolvedSettings, log: SkipLog | None = None, progress: Callable[[int], None] | None = None,
+    resolved: ResolvedSettings, log: SkipLog | None = None, progress: Callable[[Audit], None] | None = None,
 ) -> Audit:
-    """Check ``(path, index of its first row, Arrow record batch)`` triples, in order.
+    """Check ``(path, index of its first row, Arrow record batch)`` triples, in order (``progress(audit)``
+    after each).
 
     Batches of pre-tokenized integer-list columns are checked in the columnar layout; any other
     batch record by record (the same findings either way)."""
     audit = Audit.start(ctx, config)
     log = log if log is not None else SkipLog(skip=config.on_error == "skip")
-    done = 0
     # one thread reads (and lays out) batch N+1 while this one checks batch N: both release the GIL
     for path, first, batch, ragged in prefetched((*item, ragged_from_arrow(item[2])) for item in batches):
         sources = RowSources(path, first, batch.num_rows)
@@ -397,9 +423,8 @@ def audit_arrow(
         else:
             for rows in record_rows(zip(sources, batch.to_pylist()), tok, config, resolved, log):
                 audit.update(rows)
-        done += batch.num_rows
         if progress is not None:
-            progress(done)
+            progress(audit)
     audit.skip_log(log)
     return audit
 

@@ -21,12 +21,14 @@ import socket
 import sys
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from maskcli.check.audit import Audit, make_context
 from maskcli.check.config import CheckConfig
+from maskcli.check.progress import Progress, Tracker
+from maskcli.data.batches import SkipLog
 from maskcli.check.shards import Shard, audit_task, merged_in_order, plan, ship_tokenizer
 from maskcli.data.readers import STDIN
 from maskcli.data.tokenizer import TokenizerHandle
@@ -40,11 +42,9 @@ FAULT_ENV = "MASKCLI_RAY_TEST_DIE_ONCE"  # tests: a directory; the first attempt
 
 
 def run_on_ray(
-    paths: Sequence[str], tok: TokenizerHandle, config: CheckConfig, progress: Callable[[int], None] | None = None,
+    paths: Sequence[str], tok: TokenizerHandle, config: CheckConfig, progress: Progress | None = None,
 ) -> Audit:
     """Audit ``paths`` on a Ray cluster; the merged audit equals :func:`maskcli.check.run.run_check`'s."""
-    if config.sft:
-        raise InputError("--engine ray does not run --sft checks; use --engine local (with --num-proc)")
     if config.num_proc != 1:
         raise InputError("--num-proc is for --engine local; a Ray cluster runs a task per CPU")
     if STDIN in paths:
@@ -56,7 +56,10 @@ def run_on_ray(
     with contextlib.redirect_stdout(sys.stderr):
         ray, started = connect(config.ray_address)
         try:
-            return _merged(ray, shards, tok, config, ctx, resolved, progress)
+            tracker = Tracker(progress, paths, total=sum(s.size for s in shards)) if progress is not None else None
+            if config.sft:
+                return _sft(ray, shards, tok, config, ctx, tracker)
+            return _merged(ray, shards, tok, config, ctx, resolved, tracker)
         finally:
             if started:
                 ray.shutdown()
@@ -76,29 +79,54 @@ def _wait_for_printers(timeout: float = 5.0) -> None:
 
 
 def _merged(ray: Any, shards: list[Shard], tok: TokenizerHandle, config: CheckConfig, ctx: Any, resolved: Any,
-            progress: Callable[[int], None] | None) -> Audit:
+            progress: Tracker | None) -> Audit:
     """Submit the shards' tasks, a bounded number at a time, and merge their audits in shard order."""
     setup = ray.put({"tokenizer": ship_tokenizer(tok), "config": config, "ctx": ctx, "resolved": resolved})
     task = ray.remote(max_retries=MAX_RETRIES)(ray_task)
-    window = max(2, IN_FLIGHT_PER_CPU * int(ray.cluster_resources().get("CPU", 1)))
 
     def run(tasks: Iterator[tuple[Shard, int]]) -> Iterator[tuple[Audit, Audit]]:
-        pending: deque[tuple[Shard, Any]] = deque()
-        try:
-            for shard, lead in tasks:
-                pending.append((shard, task.remote(setup, shard, lead)))
-                if len(pending) >= window:
-                    yield result(ray, *pending.popleft())
-            while pending:
-                yield result(ray, *pending.popleft())
-        finally:
-            for _, ref in pending:  # a failed shard: nothing more to run
-                ray.cancel(ref)
+        return in_order(ray, ((shard, task.remote(setup, shard, lead)) for shard, lead in tasks))
 
     def again(shard: Shard, lead: int) -> tuple[Audit, Audit]:
         return result(ray, shard, task.remote(setup, shard, lead))
 
     return merged_in_order(shards, Audit.start(ctx, config), config.batch_size, run, again, progress)
+
+
+def _sft(ray: Any, shards: list[Shard], tok: TokenizerHandle, config: CheckConfig, ctx: Any,
+         progress: Tracker | None) -> Audit:
+    """``--sft``: each task reads and prepares a shard; this process packs, collates and checks in order."""
+    from maskcli.check.sft import audit_sft, prepare_shard
+
+    task = ray.remote(max_retries=MAX_RETRIES)(prepare_shard)
+    read = [0]  # bytes of the shards consumed so far
+
+    def outcomes() -> Iterator[list]:
+        prepared = in_order(ray, ((shard, task.remote(config, shard)) for shard in shards))
+        for shard, done in zip(shards, prepared):
+            read[0] += shard.size
+            yield done
+
+    log = SkipLog(skip=config.on_error == "skip")
+    tell = (lambda audit: progress(audit, read[0])) if progress is not None else None
+    return audit_sft((), tok, config, ctx, log, tell, outcomes=outcomes())
+
+
+def in_order(ray: Any, submitted: Iterator[tuple[Shard, Any]]) -> Iterator[Any]:
+    """The results of ``(shard, task reference)`` pairs, in order, pulling (submitting) at most
+    ``IN_FLIGHT_PER_CPU`` per cluster CPU ahead of the one awaited; a failure cancels the rest."""
+    window = max(2, IN_FLIGHT_PER_CPU * int(ray.cluster_resources().get("CPU", 1)))
+    pending: deque[tuple[Shard, Any]] = deque()
+    try:
+        for shard, ref in submitted:
+            pending.append((shard, ref))
+            if len(pending) >= window:
+                yield result(ray, *pending.popleft())
+        while pending:
+            yield result(ray, *pending.popleft())
+    finally:
+        for _, ref in pending:  # a failed shard: nothing more to run
+            ray.cancel(ref)
 
 
 def connect(address: str | None) -> tuple[Any, bool]:

@@ -16,8 +16,8 @@ Worked example, gpt2 with pad = eos (50256), right padding::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -180,14 +180,62 @@ class TextChunk:
     tokens_lost: int
 
 
+@dataclass(frozen=True)
+class TextFacts:
+    """What the text checks read of a chunk of tokenized (unpadded) rows, in bulk: their lengths
+    before and after truncation, their first two and last ids (-1 where a row is shorter, or where
+    the checks do not need them), and a row's ids on demand (the few rows without EOS).
+
+    >>> TextFacts.of_ids([[5, 5, 9], [7]], before=[4, 1])
+    TextFacts(lengths=array([3, 1]), before=array([4, 1]), first=array([5, 7]), second=array([ 5, -1]), last=array([9, 7]), ...)
+    """
+
+    lengths: np.ndarray
+    before: np.ndarray
+    first: np.ndarray
+    second: np.ndarray
+    last: np.ndarray
+    ids_of: Callable[[int], Sequence[int]] = field(repr=False)
+
+    def __repr__(self) -> str:  # the arrays, not the function
+        arrays = ", ".join(f"{name}={getattr(self, name)!r}" for name in ("lengths", "before", "first", "second", "last"))
+        return f"TextFacts({arrays}, ...)"
+
+    @classmethod
+    def of_ids(cls, ids: Sequence[Sequence[int]], before: Sequence[int],
+               ids_of: Callable[[int], Sequence[int]] | None = None) -> TextFacts:
+        n = len(ids)
+        lengths = np.fromiter(map(len, ids), dtype=np.int64, count=n)
+        pick = lambda at, short: np.fromiter((row[at] if len(row) > short else -1 for row in ids),  # noqa: E731
+                                             dtype=np.int64, count=n)
+        return cls(lengths, np.asarray(before, dtype=np.int64).reshape(n), pick(0, 0), pick(1, 1), pick(-1, 0),
+                   ids_of or ids.__getitem__)
+
+    @classmethod
+    def of_rows(cls, rows: Sequence[Row]) -> TextFacts:
+        return cls.of_ids([row.input_ids for row in rows],
+                          [row.length_before_truncation or len(row.input_ids) for row in rows])
+
+    @classmethod
+    def of_lengths(cls, lengths: Sequence[int], before: Sequence[int], ids_of: Callable[[int], Sequence[int]]) -> TextFacts:
+        """Facts without ids (no check of this run reads them): ``first``, ``second``, ``last`` all -1."""
+        n = len(lengths)
+        none = np.full(n, -1, dtype=np.int64)
+        return cls(np.asarray(lengths, dtype=np.int64).reshape(n), np.asarray(before, dtype=np.int64).reshape(n),
+                   none, none, none, ids_of)
+
+
 def tokenized_rows(rows: Sequence[Row], ctx: Context) -> TextChunk:
     """Check rows from text records: over-long rows, double BOS, missing EOS, empty rows."""
-    lengths = np.fromiter((len(row.input_ids) for row in rows), dtype=np.int64, count=len(rows))
-    before = np.fromiter((row.length_before_truncation or len(row.input_ids) for row in rows), dtype=np.int64,
-                         count=len(rows))
-    ids = np.concatenate([row.input_ids for row in rows]) if rows else np.zeros(0, dtype=np.int64)
-    starts = np.cumsum(lengths) - lengths
+    return text_issues(TextFacts.of_rows(rows), ctx)
+
+
+def text_issues(facts: TextFacts, ctx: Context) -> TextChunk:
+    """:func:`tokenized_rows` from a chunk's :class:`TextFacts` (first, second and last ids are read only
+    with a BOS token, and with ``require_eos``)."""
+    lengths, before = facts.lengths, facts.before
     issues: list[tuple[int, str, str]] = []
+    truncated = before > lengths
 
     def report(code: str, flags: np.ndarray, detail) -> None:
         issues.extend((int(i), code, detail(int(i))) for i in np.flatnonzero(flags))
@@ -196,21 +244,15 @@ def tokenized_rows(rows: Sequence[Row], ctx: Context) -> TextChunk:
     if ctx.limit is not None:
         report("MC008", before > ctx.limit,
                lambda i: f"{before[i]} tokens, longer than max_length {ctx.limit}"
-               + (f"; truncated, {before[i] - lengths[i]} tokens lost" if rows[i].truncated else ""))
+               + (f"; truncated, {before[i] - lengths[i]} tokens lost" if truncated[i] else ""))
     if ctx.bos_id is not None:
-        two = lengths > 1
-        double = np.zeros(len(rows), dtype=bool)
-        double[two] = (ids[starts[two]] == ctx.bos_id) & (ids[starts[two] + 1] == ctx.bos_id)
-        report("MC009", double, lambda i: "starts with two BOS tokens (the text already has one, and the "
-                                          "tokenizer adds another)")
+        report("MC009", (lengths > 1) & (facts.first == ctx.bos_id) & (facts.second == ctx.bos_id),
+               lambda i: "starts with two BOS tokens (the text already has one, and the tokenizer adds another)")
     if ctx.require_eos:
-        some = lengths > 0
-        no_eos = np.zeros(len(rows), dtype=bool)
-        no_eos[some] = ids[starts[some] + lengths[some] - 1] != ctx.eos_id
+        no_eos = (lengths > 0) & (facts.last != ctx.eos_id)
         for i in np.flatnonzero(no_eos):
-            no_eos[i] = not ends_with_mark(rows[i].input_ids, ctx.end_marks)
-        report("MC014", no_eos, lambda i: f"ends with {token_ref(ids[starts[i] + lengths[i] - 1])}, not EOS "
+            no_eos[i] = not ends_with_mark(np.asarray(facts.ids_of(int(i))), ctx.end_marks)
+        report("MC014", no_eos, lambda i: f"ends with {token_ref(facts.last[i])}, not EOS "
                                           f"{token_ref(ctx.eos_id)}" + _turn_end_hint(ctx))
     issues.sort(key=lambda issue: issue[0])
-    truncated = before > lengths
     return TextChunk(lengths, issues, int(truncated.sum()), int((before - lengths).sum()))

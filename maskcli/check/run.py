@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
@@ -22,6 +23,7 @@ from maskcli.data.readers import STDIN, preload_parsers
 from maskcli.check.arrow_input import arrow_files
 from maskcli.check.audit import Audit, audit_arrow, audit_records, chunk_rows, make_context
 from maskcli.check.config import CheckConfig
+from maskcli.check.progress import Progress, Tracker
 from maskcli.check.rows import Context
 from maskcli.check.shards import Shard, audit_task, merged_in_order, plan, ship_tokenizer, split_bytes_for
 from maskcli.check.workers import check_process_count, results_in_order, run_in_order
@@ -29,12 +31,13 @@ from maskcli.data.tokenizer import TokenizerHandle, load_tokenizer
 
 
 def run_check(
-    paths: Sequence[str], tok: TokenizerHandle, config: CheckConfig, progress: Callable[[int], None] | None = None
+    paths: Sequence[str], tok: TokenizerHandle, config: CheckConfig, progress: Progress | None = None
 ) -> Audit:
     """Read ``paths`` and audit every record (``config.num_proc`` processes).
 
-    ``progress(n)`` is told the number of records read so far, every thousand records. URL
-    patterns (``s3://b/train-*.parquet``) stand for the files they match, in order.
+    ``progress`` is told how far the check has got (:class:`~maskcli.check.progress.Done`) after
+    every chunk of rows or shard. URL patterns (``s3://b/train-*.parquet``) stand for the files
+    they match, in order.
     """
     paths = remote.expand(paths)
     if config.engine == "ray":
@@ -46,30 +49,19 @@ def run_check(
     log = SkipLog(skip=config.on_error == "skip")
     if config.num_proc > 1 and not config.sft and STDIN not in paths:
         return _shards_in_workers(paths, tok, config, ctx, resolved, progress)
+    tracker = Tracker(progress, paths) if progress is not None else None
     if not config.sft and config.num_proc == 1 and (files := arrow_files(paths, config.input_format)) is not None:
-        return audit_arrow(files, tok, config, ctx, resolved, log, progress)
+        return audit_arrow(files, tok, config, ctx, resolved, log, tracker)
     records = selected_records(paths, config.input_format, Selection(), log)
-    if progress is not None:
-        records = counted(records, progress)
     if config.sft:
         from maskcli.check.sft import audit_sft
 
-        return audit_sft(records, tok, config, ctx, log)
+        return audit_sft(records, tok, config, ctx, log, tracker)
     if config.num_proc == 1:
-        return audit_records(records, tok, config, ctx, resolved, log)
-    audit = _in_workers(records, config, paths)
+        return audit_records(records, tok, config, ctx, resolved, log, tracker)
+    audit = _in_workers(records, config, paths, tracker)
     audit.skip_log(log)
     return audit
-
-
-def counted(items: Iterable[Any], report: Callable[[int], None], every: int = 1000) -> Iterator[Any]:
-    """``items`` unchanged, telling ``report`` how many have passed every ``every`` items and at the end."""
-    done = 0
-    for done, item in enumerate(items, start=1):
-        yield item
-        if done % every == 0:
-            report(done)
-    report(done)
 
 
 def chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
@@ -78,7 +70,8 @@ def chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
         yield chunk
 
 
-def _in_workers(records: Iterable[Any], config: CheckConfig, paths: Sequence[str]) -> Audit:
+def _in_workers(records: Iterable[Any], config: CheckConfig, paths: Sequence[str],
+                progress: Callable[[Audit], None] | None) -> Audit:
     audits: list[Audit] = []
 
     def take(audit: Audit) -> None:
@@ -86,6 +79,8 @@ def _in_workers(records: Iterable[Any], config: CheckConfig, paths: Sequence[str
             audits[0].merge(audit)
         else:
             audits.append(audit)
+        if progress is not None:
+            progress(audits[0])
 
     preload_parsers(list(paths), config.input_format)  # before run_in_order installs its stop-signal handlers
     run_in_order(_work, _start_worker, config, chunks(records, chunk_rows(config.batch_size)), config.num_proc, take)
@@ -96,20 +91,26 @@ def _in_workers(records: Iterable[Any], config: CheckConfig, paths: Sequence[str
 
 
 def _shards_in_workers(paths: Sequence[str], tok: TokenizerHandle, config: CheckConfig, ctx: Context,
-                       resolved: ResolvedSettings, progress: Callable[[int], None] | None) -> Audit:
+                       resolved: ResolvedSettings, progress: Progress | None) -> Audit:
     shards = plan(paths, config.input_format, split_bytes_for(paths, config.num_proc))
-    setup = {"tokenizer": ship_tokenizer(tok), "config": config, "ctx": ctx, "resolved": resolved}
+    tracker = Tracker(progress, paths, total=sum(shard.size for shard in shards)) if progress is not None else None
+    workers = min(config.num_proc, len(shards))
+    setup = {"tokenizer": ship_tokenizer(tok), "config": config, "ctx": ctx, "resolved": resolved,
+             "threads": max(1, (os.cpu_count() or 1) // workers)}
 
     def run(tasks: Iterator[tuple[Shard, int]]) -> Iterator[tuple[Audit, Audit]]:
-        with results_in_order(_audit_task, _ready, setup, tasks, min(config.num_proc, len(shards))) as results:
+        with results_in_order(_audit_task, _ready, setup, tasks, workers) as results:
             yield from results
 
     preload_parsers(list(paths), config.input_format)  # before results_in_order installs its stop-signal handlers
     total = Audit.start(ctx, config)
-    return merged_in_order(shards, total, config.batch_size, run, functools.partial(audit_task, setup), progress)
+    return merged_in_order(shards, total, config.batch_size, run, functools.partial(audit_task, setup), tracker)
 
 
 def _ready(setup: dict[str, Any]) -> dict[str, Any]:
+    """A worker's start: the Rust tokenizer's thread pool sized to its share of the CPUs (unless the
+    user sized it), so N workers do not run N pools of a thread per CPU each."""
+    os.environ.setdefault("RAYON_NUM_THREADS", str(setup["threads"]))
     return setup
 
 

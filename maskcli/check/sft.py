@@ -7,8 +7,9 @@ MC018 (prompt not a prefix) and, for given labels next to their messages or prom
 The summary gains ``sft``: trained tokens by role and the examples dropped as fully masked.
 
 With ``--num-proc N`` the workers prepare records (tokenizing, rendering templates: the slow
-part) in chunks; the main process packs, collates and checks the examples in record order, so
-the report is the one a single process gives.
+part) in chunks; with ``--engine ray`` each Ray task reads and prepares one shard
+(:func:`prepare_shard`). Either way this process packs, collates and checks the examples in record
+order, so the report is the one a single process gives.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from maskcli.check.audit import Audit
 from maskcli.check.config import CheckConfig
 from maskcli.check.rows import Context
 from maskcli.check.samples import RowSample
+from maskcli.check.shards import Shard, shard_records
 from maskcli.check.sft_findings import example_issues
 from maskcli.check.workers import results_in_order
 from maskcli.data.readers import RowError
@@ -46,7 +48,10 @@ def sft_options(config: CheckConfig) -> SFTOptions:
 
 
 def audit_sft(records: Iterable[tuple[Source, object]], tok: TokenizerHandle, config: CheckConfig, ctx: Context,
-              log: SkipLog) -> Audit:
+              log: SkipLog, progress: Callable[[Audit], None] | None = None,
+              outcomes: Iterable[list[tuple[str, Any]]] | None = None) -> Audit:
+    """The audit of ``records``, or of ``outcomes``: records prepared elsewhere (lists of
+    :func:`_prepare_chunk`'s outcomes, in record order; consumed only once the template is known to work)."""
     options = sft_options(config)
     if options.flattened:  # one padding-free row holds a whole batch: max_length bounds its documents, not it
         ctx = dataclasses.replace(ctx, limit=None)
@@ -70,12 +75,16 @@ def audit_sft(records: Iterable[tuple[Source, object]], tok: TokenizerHandle, co
         for collated in collated_batches(_audited(examples, audit), tok, options):
             rows = [to_row(c) for c in collated]
             audit.update(rows)
+            if progress is not None:
+                progress(audit)
             for role, counts in trained_by_role(rows).items():
                 entry = roles.setdefault(role, {"tokens": 0, "trained": 0})
                 entry["tokens"] += counts["tokens"]
                 entry["trained"] += counts["trained"]
 
-    if config.num_proc == 1:
+    if outcomes is not None:
+        consume(_unpacked(outcomes, dropped, bad))
+    elif config.num_proc == 1:
         consume(prepared(records, tok, options, dropped, on_error=bad))
     else:
         from maskcli.check.run import chunks
@@ -106,10 +115,25 @@ def _start_worker(config: CheckConfig) -> Preparer:
     return Preparer.start(tok, sft_options(config))
 
 
-def _prepare_chunk(prepare: Preparer, chunk: list[tuple[Source, object]]) -> list[tuple[str, Any]]:
+_PREPARER: list[tuple[CheckConfig, Preparer]] = []  # per Ray worker process: the last config's preparer
+
+
+def prepare_shard(config: CheckConfig, shard: Shard) -> list[tuple[str, Any]]:
+    """A Ray task of ``check --sft``: the outcomes of one shard's records, read here. The worker loads
+    the tokenizer by its name, as this process did: a directory must be readable on every node."""
+    if not _PREPARER or _PREPARER[0][0] != config:
+        _PREPARER[:] = [(config, _start_worker(config))]
+    return _prepare_chunk(_PREPARER[0][1], shard_records(shard, config.input_format))
+
+
+def _prepare_chunk(prepare: Preparer, chunk: Iterable[tuple[Source, object]]) -> list[tuple[str, Any]]:
+    """The outcome of each record, in order; a record that could not be read (a :class:`RowError`)
+    is an error outcome, as one the preparation raises."""
     outcomes: list[tuple[str, Any]] = []
     for source, record in chunk:
         try:
+            if isinstance(record, RowError):
+                raise record
             example = prepare(source, record)
         except RowError as error:
             message = str(error)[len(str(source)) + 2:]

@@ -47,6 +47,7 @@ class Shard:
     part: int | str | LineSpan | None  # the row group's index, the Arrow file's path, the span
     first: int  # index of its first row within the input (row groups and Arrow files)
     rows: int | None  # rows expected (None: not known before reading)
+    size: int = 0  # its bytes in the input (compressed, for a row group): what progress counts
 
     @property
     def label(self) -> str:
@@ -65,8 +66,15 @@ def plan(paths: Sequence[str], fmt: str | None, split_bytes: int) -> list[Shard]
         kind = detect_format(path, fmt, file_head(path))
         pieces = (_row_groups(path) if kind == "parquet" else _arrow_files(path) if remote.isdir(path)
                   else _line_spans(path, max(split_bytes, MIN_SPAN_BYTES)) if kind in ("text", "jsonl") else None)
-        shards.extend(pieces or [Shard(path, "file", None, 0, None)])
+        shards.extend(pieces or [Shard(path, "file", None, 0, None, _size(path))])
     return shards
+
+
+def _size(path: str) -> int:
+    try:
+        return remote.size(path)
+    except OSError:
+        return 0
 
 
 def split_bytes_for(paths: Sequence[str], workers: int) -> int:
@@ -84,9 +92,10 @@ def _row_groups(path: str) -> list[Shard] | None:
         return None
     shards, first = [], 0
     for index in range(metadata.num_row_groups):
-        rows = metadata.row_group(index).num_rows
-        shards.append(Shard(path, "row_group", index, first, rows))
-        first += rows
+        group = metadata.row_group(index)
+        size = sum(group.column(j).total_compressed_size for j in range(group.num_columns))
+        shards.append(Shard(path, "row_group", index, first, group.num_rows, size))
+        first += group.num_rows
     return shards if first else None  # an empty file: the reader's error
 
 
@@ -98,7 +107,7 @@ def _arrow_files(path: str) -> list[Shard] | None:
         for file in save_to_disk_files(path):
             with remote.open_arrow(file) as mapped:
                 rows = sum(batch.num_rows for batch in pa.ipc.open_stream(mapped))
-            shards.append(Shard(path, "arrow_file", str(file), first, rows))
+            shards.append(Shard(path, "arrow_file", str(file), first, rows, _size(str(file))))
             first += rows
     except Exception:  # missing or damaged files, no pyarrow: the reader's error
         return None
@@ -126,7 +135,7 @@ def _line_spans(path: str, size: int) -> list[Shard] | None:
                 while (cut := block.find(b"\n", max(start + size - pos - 1, i))) >= 0:
                     lines += block.count(b"\n", i, cut + 1)
                     span = LineSpan(start, pos + cut + 1, first_line)
-                    spans.append(Shard(path, "lines", span, 0, lines))
+                    spans.append(Shard(path, "lines", span, 0, lines, span.stop - span.start))
                     first_line, lines, start, i = first_line + lines, 0, span.stop, cut + 1
                 lines += block.count(b"\n", i)
                 pos += len(block)
@@ -134,10 +143,10 @@ def _line_spans(path: str, size: int) -> list[Shard] | None:
     except OSError:
         return None
     if pos > start:
-        spans.append(Shard(path, "lines", LineSpan(start, pos, first_line), 0, lines + (last != b"\n")))
+        spans.append(Shard(path, "lines", LineSpan(start, pos, first_line), 0, lines + (last != b"\n"), pos - start))
     if not content:
         return None
-    return spans if len(spans) > 1 else [Shard(path, "file", None, 0, spans[0].rows)]
+    return spans if len(spans) > 1 else [Shard(path, "file", None, 0, spans[0].rows, pos)]
 
 
 # --- merging, whoever runs the shards --------------------------------------------------------------
@@ -146,15 +155,16 @@ def _line_spans(path: str, size: int) -> list[Shard] | None:
 def merged_in_order(
     shards: Sequence[Shard], total: Audit, batch_size: int,
     run: Callable[[Iterator[tuple[Shard, int]]], Iterator[tuple[Audit, Audit]]],
-    again: Callable[[Shard, int], tuple[Audit, Audit]], progress: Callable[[int], None] | None = None,
+    again: Callable[[Shard, int], tuple[Audit, Audit]], progress: Callable[[Audit, int], None] | None = None,
 ) -> Audit:
     """``total`` with every shard's audits merged, in order.
 
     ``run(tasks)`` audits ``(shard, lead)`` tasks, pulled lazily, and yields their results in task
     order; ``again(shard, lead)`` audits one shard whose predicted start was wrong, before its turn
-    is merged. Later tasks, pulled after a correction, use the corrected starts.
+    is merged. Later tasks, pulled after a correction, use the corrected starts. ``progress(total,
+    bytes)`` after each merge: the bytes of the shards merged so far.
     """
-    correction = 0
+    correction = merged_bytes = 0
     sent: list[tuple[Shard, int, int]] = []  # shard, predicted first row, lead used
 
     def tasks() -> Iterator[tuple[Shard, int]]:
@@ -172,8 +182,9 @@ def merged_in_order(
             correction = start - guess
             head, rest = again(shard, -start % batch_size)
         total.merge(head, continues=True).merge(rest, continues=True)
+        merged_bytes += shard.size
         if progress is not None:
-            progress(total.stats.rows)
+            progress(total, merged_bytes)
     return total
 
 
@@ -290,9 +301,15 @@ def _chain(first: list[Any], rest: Iterator[Any]) -> Iterator[Any]:
 
 def _records(shard: Shard, fmt: str | None, log: SkipLog) -> Iterable[tuple[Source, object]]:
     """``(source, record)`` of a shard, named as the local reader names them; bad ones go to ``log``."""
+    return kept(shard_records(shard, fmt), log)
+
+
+def shard_records(shard: Shard, fmt: str | None) -> Iterable[tuple[Source, object]]:
+    """``(source, record)`` of a shard, named as the local reader names them; a record that cannot be
+    read is a :class:`~maskcli.data.readers.RowError` in its place, as the readers give them."""
     if shard.kind in ("file", "lines"):
         span = shard.part if isinstance(shard.part, LineSpan) else None
-        return kept(iter_records(shard.path, fmt, span), log)
+        return iter_records(shard.path, fmt, span)
 
     def from_batches() -> Iterator[tuple[Source, object]]:
         first = shard.first

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from maskcli.cli.common import EXIT_FAILED, EXIT_OK, handles_input_errors, progress_on_stderr
+from maskcli.cli.common import EXIT_FAILED, EXIT_OK, check_progress_on_stderr, handles_input_errors
 from maskcli.cli.help import CHECKS, ENCODING, INPUT, OUTPUT, RUN, SFT
 from maskcli.check.config import ENGINES, MODES
 from maskcli.check.formats import ReportFormat
@@ -105,7 +105,7 @@ def check(
     output_file: Annotated[Optional[Path], typer.Option(help="Write the report to FILE (atomically) instead of stdout.", rich_help_panel=OUTPUT)] = None,
     exit_zero: Annotated[bool, typer.Option("--exit-zero", help="Exit 0 even when there are findings.", rich_help_panel=OUTPUT)] = False,
     config: Annotated[Optional[Path], typer.Option(help="Settings file (TOML) instead of the nearest pyproject.toml.", rich_help_panel=RUN)] = None,
-    num_proc: Annotated[Optional[int], typer.Option(help="Tokenize and check (--sft: prepare) in N processes [default: 1].", rich_help_panel=RUN)] = None,
+    num_proc: Annotated[Optional[int], typer.Option(help="Check in N processes, each reading its own shards of the files (--sft: preparing records) [default: 1].", rich_help_panel=RUN)] = None,
     engine: Annotated[Optional[Engine], typer.Option(help="local (this machine), or ray: shards audited on a Ray "
                                                      "cluster, see docs/ray.md [default: local].", rich_help_panel=RUN)] = None,
     ray_address: Annotated[Optional[str], typer.Option(help="With --engine ray: auto or HOST:PORT of a cluster, "
@@ -152,7 +152,7 @@ def check(
     refuse_inputs({"--output-file": output_file},
                   [*(p for p in paths if p != "-"), settings.tokenizer, *([settings.source] if settings.source else [])])
     tok = load_tokenizer(settings.tokenizer, pad_token=settings.pad_token, loader=settings.loader)
-    with progress_on_stderr("records") as progress:
+    with check_progress_on_stderr() as progress:
         audit = run_check(paths, tok, settings, progress)
     report = build_report(audit, tok, settings, paths)
     if not report.summary["rows"] and not report.findings:  # MC017 can drop every row and is the finding

@@ -7,12 +7,16 @@ import errno
 import functools
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 
 from maskcli.errors import InputError
+
+if TYPE_CHECKING:
+    from maskcli.check.progress import Done
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -116,3 +120,41 @@ def progress_on_stderr(unit: str = "rows") -> Iterator[Callable[[int], None] | N
                   console=stderr_console(), transient=True) as progress:
         task = progress.add_task(unit, total=None)
         yield lambda done: progress.update(task, completed=done)
+
+
+@contextlib.contextmanager
+def check_progress_on_stderr() -> Iterator[Callable[[Done], None] | None]:
+    """``check``'s progress bar on stderr, only when it is a terminal: rows, rows/s, tokens/s, and the
+    share of the input bytes read with an ETA from them (a pulsing bar where the bytes are unknown)."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TaskProgressColumn, TextColumn, TimeRemainingColumn
+
+    with Progress(SpinnerColumn(), TextColumn("{task.fields[rows]:,} rows"), TextColumn("{task.fields[rates]}"),
+                  BarColumn(bar_width=24), TaskProgressColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+                  console=stderr_console(), transient=True) as progress:
+        task = progress.add_task("check", total=None, rows=0, rates="")
+        start = time.monotonic()
+
+        def report(done: Done) -> None:
+            seconds = max(time.monotonic() - start, 1e-9)
+            known = done.bytes_read is not None and done.bytes_total
+            progress.update(task, rows=done.rows,
+                            rates=f"{_rate(done.rows / seconds)} rows/s · {_rate(done.tokens / seconds)} tokens/s",
+                            total=done.bytes_total if known else None,
+                            completed=min(done.bytes_read, done.bytes_total) if known else 0)
+
+        yield report
+
+
+def _rate(per_second: float) -> str:
+    """``12.3k``, ``4.56M``: three significant digits.
+
+    >>> _rate(999.4), _rate(12_345), _rate(4_567_000)
+    ('999', '12.3k', '4.57M')
+    """
+    for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if per_second >= scale:
+            return f"{per_second / scale:.3g}{unit}"
+    return f"{per_second:.0f}"

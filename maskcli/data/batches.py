@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from maskcli.data import remote
-from maskcli.data.encoding import EncodeSettings, ResolvedSettings, encodings_to_rows, tokenize
+from maskcli.data.encoding import EncodedRows, EncodeSettings, ResolvedSettings, encodings_to_rows, tokenize
 from maskcli.errors import InputError
 from maskcli.data.readers import RowError, iter_records
 from maskcli.data.records import Row, Source
@@ -198,12 +198,18 @@ def tokenized(tok: TokenizerHandle, settings: EncodeSettings, items: list[TextRe
     return Tokenized(items, resolved, encodings)
 
 
-def rows_of(tok: TokenizerHandle, batch: Tokenized, *, special_tokens_mask: bool = True) -> Batch:
+def rows_of(tok: TokenizerHandle, batch: Tokenized, *, special_tokens_mask: bool = True, lazy: bool = False) -> Batch:
     """The batch's rows in record order: text records from their encodings, pre-tokenized rows as they are.
 
     ``special_tokens_mask=False`` leaves it out of the text rows (``check`` never looks at it).
+    ``lazy``: a batch of text records only, unpadded, comes as :class:`EncodedRows` (rows made when
+    asked for; check reads the encodings in bulk).
     """
     texts = [item for item in batch.items if isinstance(item, TextRecord)]
+    if lazy and texts and len(texts) == len(batch.items) and batch.resolved.padding == "none":
+        rows = EncodedRows(tok, batch.resolved, [t.text for t in texts], batch.encodings, [t.source for t in texts],
+                           [t.shape for t in texts])
+        return Batch(rows=rows, resolved=batch.resolved, shapes=tuple(dict.fromkeys(rows.shapes)))
     encoded = iter(encodings_to_rows(tok, batch.resolved, [t.text for t in texts], batch.encodings,
                                      sources=[t.source for t in texts], shape=[t.shape for t in texts],
                                      special_tokens_mask=special_tokens_mask)

@@ -237,7 +237,7 @@ def encodings_to_rows(
     for text, enc, source, row_shape in zip(texts, encodings, sources, shape):
         ids = np.asarray(enc.ids, dtype=np.int64)
         # without padding every token is attended: skip converting the all-ones list
-        mask = np.ones(len(ids), dtype=np.int8) if unpadded else _flags(enc.attention_mask)
+        mask = _ones(len(ids)) if unpadded else _flags(enc.attention_mask)
         overflowing = enc.overflowing
         rows.append(
             Row(
@@ -250,10 +250,48 @@ def encodings_to_rows(
                 token_type_ids=np.asarray(enc.type_ids, dtype=np.int64) if tok.returns_token_type_ids else None,
                 truncated=bool(overflowing),
                 length_before_truncation=(len(ids) if unpadded else int(np.count_nonzero(mask)))
-                + lost_tokens(overflowing),
+                + (lost_tokens(overflowing) if overflowing else 0),
             )
         )
     return rows
+
+
+class EncodedRows(Sequence[Row]):
+    """The rows of a chunk of text records, kept as their encodings (unpadded): a :class:`Row` is made
+    only when asked for, as check does for the few rows a report lists. ``encodings`` stay
+    available for bulk reads (lengths, ids)."""
+
+    def __init__(self, tok: TokenizerHandle, resolved: ResolvedSettings, texts: Sequence[str], encodings: Sequence,
+                 sources: Sequence[Source], shapes: Sequence[str]) -> None:
+        if resolved.padding != "none":
+            raise ValueError("EncodedRows holds unpadded encodings")
+        self.tok, self.resolved, self.texts, self.encodings = tok, resolved, texts, encodings
+        self.sources, self.shapes = sources, shapes
+        self._made: dict[int, Row] = {}
+
+    def __len__(self) -> int:
+        return len(self.encodings)
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):  # the same kind of chunk: rows still made only when asked for
+            return EncodedRows(self.tok, self.resolved, self.texts[i], self.encodings[i], self.sources[i],
+                               self.shapes[i])
+        if i not in self._made:
+            self._made[i] = encodings_to_rows(self.tok, self.resolved, [self.texts[i]], [self.encodings[i]],
+                                              [self.sources[i]], [self.shapes[i]], special_tokens_mask=False)[0]
+        return self._made[i]
+
+    def lengths_before_truncation(self) -> list[int]:
+        return [len(enc) + (lost_tokens(enc.overflowing) if enc.overflowing else 0) for enc in self.encodings]
+
+
+_ONES = np.ones(1 << 16, dtype=np.int8)
+_ONES.flags.writeable = False
+
+
+def _ones(n: int) -> np.ndarray:
+    """``np.ones(n, int8)``, read-only: a view of one shared array (10x faster for a row's mask)."""
+    return _ONES[:n] if n <= len(_ONES) else np.ones(n, dtype=np.int8)
 
 
 def _flags(values: list[int]) -> np.ndarray:
