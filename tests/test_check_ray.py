@@ -75,6 +75,8 @@ def write_datasets(directory: Path) -> dict[str, list[str]]:
         "skip": [str(directory / "bad.jsonl"), str(directory / "c.jsonl"), "--on-error", "skip"],
         "save_to_disk": [str(directory / "saved"), "--max-length", "32"],
         "mixed": [str(directory / "rows.parquet"), str(directory / "saved"), str(directory / "t1.jsonl")],
+        # fsspec's code path (memory:// does not cross processes): a pattern, Parquet row groups, Arrow files
+        "file_urls": [f"file://{directory}/t*.jsonl", f"file://{directory}/rows.parquet", f"file://{directory}/saved"],
     }
 
 
@@ -177,7 +179,7 @@ def outcomes(tmp_path_factory) -> dict:
     return json.loads((directory / "outcomes.json").read_text())
 
 
-SCENARIOS = ["parquet", "jsonl", "text", "skip", "save_to_disk", "mixed", "sft"]
+SCENARIOS = ["parquet", "jsonl", "text", "skip", "save_to_disk", "mixed", "file_urls", "sft"]
 
 
 @needs_ray

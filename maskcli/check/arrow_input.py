@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from maskcli.check.columnar import COLUMNS, RaggedBatch
+from maskcli.data import remote
 from maskcli.data.readers import STDIN, detect_format, file_head
 from maskcli.data.readers import _damaged as damaged_as_input_error
 
@@ -70,7 +71,7 @@ def arrow_files(paths: Sequence[str], fmt: str | None) -> Iterator[tuple[str, in
         try:
             import pyarrow.parquet as pq
 
-            parquet = pq.ParquetFile(path)
+            parquet = pq.ParquetFile(remote.arrow_source(path))
         except Exception:  # no pyarrow, or not Parquet: the record reader says what is wrong
             return None
         if parquet.metadata.num_rows == 0 or not fits_layout(parquet.schema_arrow):

@@ -17,7 +17,8 @@ workers, inside ``datasets.map`` or in a cluster job::
     report = build_report(total, tok, config, inputs=["train"])
 
 Shards should hold whole batches (multiples of ``batch_size`` rows): a shard's last partial
-batch is costed on its own.
+batch is costed on its own. Shards cut anywhere (``Dataset.map(batched=True, num_proc=N)``) go
+through :func:`audit_pieces` and merge with ``continues=True`` (docs/check.md has the recipe).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import functools
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -461,11 +462,14 @@ def audit_shard(
     path: str = "<records>", first_index: int = 0,
 ) -> Audit:
     """Check one shard: records (dicts like ``{"text": ...}`` or ``{"input_ids": [...], ...}``, or
-    strings), or an Arrow record batch or table (pre-tokenized columns are checked columnar).
+    strings), a mapping of columns (``{"input_ids": [[...], ...]}``, what ``Dataset.map(batched=True)``
+    passes), or an Arrow record batch or table (pre-tokenized columns are checked columnar).
 
     Rows are named ``path[first_index + i]`` in findings. Returns a mergeable :class:`Audit`.
     """
     ctx, resolved = make_context(tok, config)
+    if isinstance(records, Mapping):
+        records = columns_to_records(records)
     if hasattr(records, "schema") and hasattr(records, "num_rows"):  # pyarrow RecordBatch or Table
         parts = records.to_batches() if hasattr(records, "to_batches") else [records]
         starts = np.cumsum([first_index] + [part.num_rows for part in parts])
@@ -473,3 +477,36 @@ def audit_shard(
                            resolved)
     sourced = ((Source(path, row=first_index + i), record) for i, record in enumerate(records))
     return audit_records(sourced, tok, config, ctx, resolved)
+
+
+def columns_to_records(columns: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
+    """Records of a mapping of equal-length columns.
+
+    >>> columns_to_records({"input_ids": [[1, 2], [3]], "labels": [[1, 2], [3]]})
+    [{'input_ids': [1, 2], 'labels': [1, 2]}, {'input_ids': [3], 'labels': [3]}]
+    """
+    names = list(columns)
+    return [dict(zip(names, values)) for values in zip(*(columns[name] for name in names))]
+
+
+def audit_pieces(
+    records: Sequence[object] | Mapping[str, Sequence[Any]] | Any, tok: TokenizerHandle,
+    config: CheckConfig = CheckConfig(), *, path: str = "<records>", first_index: int = 0,
+) -> list[Audit]:
+    """:func:`audit_shard` for a shard that may start inside a training batch (``Dataset.map(batched=True,
+    num_proc=N)`` cuts the data anywhere): the audits of its rows up to the end of row ``first_index``'s
+    batch, and of the rest. All pieces merged in row order with ``merge(piece, continues=True)``
+    give one run's audit: batches span pieces as they span files.
+
+    With ``batch_size=4``, 10 rows from row 6 are two pieces: rows 6-7 (they complete batch 4-7),
+    then rows 8-15; rows from 0 (or from 8) are one piece.
+    """
+    if isinstance(records, Mapping):
+        records = columns_to_records(records)
+    arrow = hasattr(records, "schema") and hasattr(records, "num_rows")
+    count = records.num_rows if arrow else len(records)
+    lead = min(-first_index % config.batch_size, count)
+    parts = [(0, lead), (lead, count)]
+    return [audit_shard(records.slice(start, stop - start) if arrow else records[start:stop], tok, config, path=path,
+                        first_index=first_index + start)
+            for start, stop in parts if stop > start]

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from maskcli.data.batches import Selection, SkipLog, selected_records
+from maskcli.data import remote
 from maskcli.data.encoding import ResolvedSettings
 from maskcli.data.readers import STDIN, preload_parsers
 from maskcli.check.arrow_input import arrow_files
@@ -36,8 +37,10 @@ def run_check(
     """Read ``paths`` and audit every record (``config.num_proc`` processes).
 
     ``progress`` is told how far the check has got (:class:`~maskcli.check.progress.Done`) after
-    every chunk of rows or shard.
+    every chunk of rows or shard. URL patterns (``s3://b/train-*.parquet``) stand for the files
+    they match, in order.
     """
+    paths = remote.expand(paths)
     if config.engine == "ray":
         from maskcli.check.ray_engine import run_on_ray
 

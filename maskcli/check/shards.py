@@ -20,15 +20,14 @@ files), and the check context resolved once by the caller.
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from maskcli.check.arrow_input import BATCH_ROWS, damaged_as_input_error, fits_layout
 from maskcli.check.audit import Audit, audit_arrow, record_rows
 from maskcli.check.config import CheckConfig
+from maskcli.data import remote
 from maskcli.data.batches import SkipLog, without_errors
 from maskcli.data.readers import LineSpan, detect_format, file_head, iter_records, save_to_disk_files
 from maskcli.data.records import Source
@@ -62,10 +61,10 @@ def plan(paths: Sequence[str], fmt: str | None, split_bytes: int) -> list[Shard]
     worker reads it as one process would, and reports the same error."""
     shards: list[Shard] = []
     for path in paths:
-        if not os.path.exists(path):  # as the reader says it, before any worker starts
+        if not remote.exists(path):  # as the reader says it, before any worker starts
             raise InputError(f"{path}: no such file")
         kind = detect_format(path, fmt, file_head(path))
-        pieces = (_row_groups(path) if kind == "parquet" else _arrow_files(path) if os.path.isdir(path)
+        pieces = (_row_groups(path) if kind == "parquet" else _arrow_files(path) if remote.isdir(path)
                   else _line_spans(path, max(split_bytes, MIN_SPAN_BYTES)) if kind in ("text", "jsonl") else None)
         shards.extend(pieces or [Shard(path, "file", None, 0, None, _size(path))])
     return shards
@@ -73,14 +72,14 @@ def plan(paths: Sequence[str], fmt: str | None, split_bytes: int) -> list[Shard]
 
 def _size(path: str) -> int:
     try:
-        return os.path.getsize(path)
+        return remote.size(path)
     except OSError:
         return 0
 
 
 def split_bytes_for(paths: Sequence[str], workers: int) -> int:
     """Spans small enough that ``workers`` stay busy to the end (about four per worker), but not tiny."""
-    total = sum(os.path.getsize(p) for p in paths if os.path.isfile(p))
+    total = sum(remote.size(p) for p in paths if remote.isfile(p))
     return max(MIN_SPAN_BYTES, min(64 << 20, total // (4 * workers)))
 
 
@@ -88,7 +87,7 @@ def _row_groups(path: str) -> list[Shard] | None:
     try:
         import pyarrow.parquet as pq
 
-        metadata = pq.ParquetFile(path).metadata
+        metadata = pq.ParquetFile(remote.arrow_source(path)).metadata
     except Exception:  # no pyarrow, or not Parquet: the worker's reader says what is wrong
         return None
     shards, first = [], 0
@@ -105,8 +104,8 @@ def _arrow_files(path: str) -> list[Shard] | None:
         import pyarrow as pa
 
         shards, first = [], 0
-        for file in save_to_disk_files(Path(path)):
-            with pa.memory_map(str(file)) as mapped:
+        for file in save_to_disk_files(path):
+            with remote.open_arrow(file) as mapped:
                 rows = sum(batch.num_rows for batch in pa.ipc.open_stream(mapped))
             shards.append(Shard(path, "arrow_file", str(file), first, rows, _size(str(file))))
             first += rows
@@ -129,7 +128,7 @@ def _line_spans(path: str, size: int) -> list[Shard] | None:
     content = False
     last = b"\n"
     try:
-        with open(path, "rb") as stream:
+        with remote.open_binary(path) as stream:
             while block := stream.read(_BLOCK):
                 content = content or bool(block.strip())
                 i = 0
@@ -243,10 +242,10 @@ def _arrow_batches(shard: Shard) -> Iterator[Any]:
     if shard.kind == "row_group":
         import pyarrow.parquet as pq
 
-        parquet = pq.ParquetFile(shard.path)
+        parquet = pq.ParquetFile(remote.arrow_source(shard.path))
         yield from damaged_as_input_error(shard.label, parquet.iter_batches(batch_size=BATCH_ROWS, row_groups=[shard.part]))
         return
-    with pa.memory_map(str(shard.part)) as mapped:
+    with remote.open_arrow(shard.part) as mapped:
         yield from damaged_as_input_error(shard.label, iter(pa.ipc.open_stream(mapped)))
 
 
@@ -256,14 +255,14 @@ def _schema(shard: Shard) -> Any:
     if shard.kind == "row_group":
         import pyarrow.parquet as pq
 
-        return pq.ParquetFile(shard.path).schema_arrow
-    with pa.memory_map(str(shard.part)) as mapped:
+        return pq.ParquetFile(remote.arrow_source(shard.path)).schema_arrow
+    with remote.open_arrow(shard.part) as mapped:
         return pa.ipc.open_stream(mapped).schema
 
 
 def _name(shard: Shard) -> str:
     """How the local reader names the rows of ``shard``'s input."""
-    return str(Path(shard.path)) if shard.kind == "arrow_file" else shard.path
+    return remote.normalized(shard.path) if shard.kind == "arrow_file" else shard.path
 
 
 def _columnar_batches(shard: Shard) -> Iterator[tuple[str, int, Any]] | None:

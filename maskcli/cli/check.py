@@ -80,7 +80,7 @@ def formatters() -> "dict[ReportFormat, Callable[[Report, bool], str]]":
 
 @handles_input_errors
 def check(
-    paths: Annotated[Optional[list[str]], typer.Argument(help="Files to check (- is stdin).", show_default=False)] = None,
+    paths: Annotated[Optional[list[str]], typer.Argument(help="Files or fsspec URLs to check (s3://, hf://datasets/..., patterns too; - is stdin).", show_default=False)] = None,
     tokenizer: TokenizerOpt = None,
     loader: LoaderOpt = None,
     pad_token: PadTokenOpt = None,

@@ -53,7 +53,7 @@ PadTokenOpt = Annotated[
 # The inputs and encoding options of `show`, which `verify` reads the same way.
 TextsArg = Annotated[Optional[list[str]], typer.Argument(help="Texts to tokenize as one batch; - reads stdin.")]
 FilesOpt = Annotated[
-    Optional[list[str]], typer.Option("--file", "-f", help="Read records from FILE (repeatable; - is stdin).", rich_help_panel=INPUT),
+    Optional[list[str]], typer.Option("--file", "-f", help="Read records from FILE or an fsspec URL (repeatable; - is stdin).", rich_help_panel=INPUT),
 ]
 InputFormatOpt = Annotated[
     Optional[str], typer.Option(help="text, jsonl, json, csv, tsv, parquet or arrow [default: from the extension].", rich_help_panel=INPUT)

@@ -35,7 +35,7 @@ RowOpt = Annotated[Optional[int], typer.Option("--row", help="Draw only this seq
 
 @handles_input_errors
 def view(
-    path: Annotated[str, typer.Argument(help="Mask file (.npy, .npz, .json).")],
+    path: Annotated[str, typer.Argument(help="Mask file (.npy, .npz, .json), a path or an fsspec URL.")],
     name: Annotated[Optional[str], typer.Option(help="Draw only the mask with this name.")] = None,
     convention: ConventionOpt = None,
     token_range: RangeOpt = None,

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from maskcli.data import remote
 from maskcli.data.encoding import EncodedRows, EncodeSettings, ResolvedSettings, encodings_to_rows, tokenize
 from maskcli.errors import InputError
 from maskcli.data.readers import RowError, iter_records
@@ -85,8 +86,9 @@ class Batch:
 def selected_records(
     paths: Iterable[str], fmt: str | None, selection: Selection, log: SkipLog
 ) -> Iterator[tuple[Source, object]]:
-    """Records of all inputs in order, restricted to the selection; malformed ones go to ``log``."""
-    return without_errors(_selected(paths, fmt, selection), log)
+    """Records of all inputs in order (URL patterns expanded: :func:`remote.expand`), restricted to the
+    selection; malformed ones go to ``log``."""
+    return without_errors(_selected(remote.expand(paths), fmt, selection), log)
 
 
 def _selected(paths: Iterable[str], fmt: str | None, selection: Selection) -> Iterator[tuple[Source, object]]:

@@ -3,7 +3,8 @@
 Every reader is a generator of ``(Source, record)`` pairs, where a record is a ``str`` (plain
 text) or a ``dict`` (everything else), so memory stays constant whatever the file size (a JSON
 array is the exception: it has to be parsed whole). Errors name the file and line (or row):
-``data.jsonl:7: malformed JSON (Expecting ',' delimiter, column 12)``.
+``data.jsonl:7: malformed JSON (Expecting ',' delimiter, column 12)``. An input may be an fsspec
+URL (``s3://bucket/train.parquet``): :mod:`maskcli.data.remote` opens, tests and lists them.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from maskcli.data import remote
 from maskcli.errors import InputError
 from maskcli.data.records import Source
 
@@ -55,10 +57,9 @@ def detect_format(path: str, declared: str | None, head: bytes = b"") -> str:
             raise InputError(f"--input-format must be one of {', '.join(FORMATS)}, not {declared!r}")
         return declared
     if path != STDIN:
-        p = Path(path)
-        if p.is_dir():
+        if remote.isdir(path):
             return "arrow"
-        suffix = p.suffix.lower()
+        suffix = Path(path).suffix.lower()
         if suffix in EXTENSIONS:
             return EXTENSIONS[suffix]
     first = head.lstrip()[:1]
@@ -68,7 +69,7 @@ def detect_format(path: str, declared: str | None, head: bytes = b"") -> str:
 def file_head(path: str) -> bytes:
     """The first 64 bytes of a file (what :func:`detect_format` looks at), or ``b""`` if it cannot be read."""
     try:
-        with open(path, "rb") as stream:
+        with remote.open_binary(path) as stream:
             return stream.read(64)
     except OSError:
         return b""
@@ -87,8 +88,8 @@ class LineSpan:
 
 def iter_records(path: str, fmt: str | None = None, span: LineSpan | None = None) -> Iterator[tuple[Source, Any]]:
     """All records of one input (``-`` is stdin), streamed; with ``span`` only those of that span."""
-    if path != STDIN and Path(path).is_dir():
-        yield from _arrow_dir(Path(path))
+    if path != STDIN and remote.isdir(path):
+        yield from _arrow_dir(path)
         return
     with _open_binary(path) as stream:
         head = stream.peek(64)[:64]
@@ -117,11 +118,11 @@ def _open_binary(path: str) -> BinaryIO:
         # a real stdin is a BufferedReader (format sniffing peeks at it); test runners give BytesIO
         return stream if hasattr(stream, "peek") else io.BufferedReader(io.BytesIO(stream.read()))
     try:
-        stream = open(path, "rb")  # noqa: SIM115 - closed by the caller's with-block
+        stream = remote.open_binary(path)
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
     return stream
 
 
@@ -154,6 +155,8 @@ def decoded_lines(name: str, stream: Iterable[bytes], first: int = 1, offset: in
             text = text[1:]
         offset += len(raw)
         yield number, text.rstrip("\r\n")
+    if number == 0:
+        raise InputError(f"{name}: file is empty")
 
 
 def _text(name: str, lines: Iterator[tuple[int, str]]) -> Iterator[tuple[Source, Any]]:
@@ -219,7 +222,7 @@ def preload_parsers(paths: list[str], fmt: str | None = None) -> None:
     an extension module initialises crashes the interpreter (SIGSEGV, seen with orjson)."""
     _optional_orjson()
     tabular = {"parquet", "arrow"}
-    if fmt in tabular or any(p != STDIN and (Path(p).is_dir() or EXTENSIONS.get(Path(p).suffix.lower()) in tabular)
+    if fmt in tabular or any(p != STDIN and (remote.isdir(p) or EXTENSIONS.get(Path(p).suffix.lower()) in tabular)
                              for p in paths):
         try:
             import pyarrow.parquet  # noqa: F401
@@ -358,7 +361,7 @@ def _parquet(path: str, stream: BinaryIO) -> Iterator[tuple[Source, Any]]:
 
     name = "<stdin>" if path == STDIN else path
     try:
-        parquet = pq.ParquetFile(stream if path == STDIN else path)
+        parquet = pq.ParquetFile(stream if path == STDIN or remote.is_url(path) else path)
     except Exception as exc:  # pyarrow raises ArrowInvalid and friends
         raise InputError(f"{name}: not a Parquet file ({str(exc).splitlines()[0]})") from None
     yield from _batches_to_records(name, _damaged(name, parquet.iter_batches(batch_size=1024)))
@@ -371,7 +374,7 @@ def _arrow_file(path: str, stream: BinaryIO) -> Iterator[tuple[Source, Any]]:
         reader = pa.ipc.open_stream(stream)
     except Exception:
         try:
-            reader = pa.ipc.open_file(path)
+            reader = pa.ipc.open_file(remote.arrow_source(path))
         except Exception as exc:
             raise InputError(f"{name}: not an Arrow IPC file ({str(exc).splitlines()[0]})") from None
         yield from _batches_to_records(name, (reader.get_batch(i) for i in range(reader.num_record_batches)))
@@ -379,39 +382,42 @@ def _arrow_file(path: str, stream: BinaryIO) -> Iterator[tuple[Source, Any]]:
     yield from _batches_to_records(name, iter(reader))
 
 
-def _arrow_dir(path: Path) -> Iterator[tuple[Source, Any]]:
+def _arrow_dir(path: str) -> Iterator[tuple[Source, Any]]:
     """A Hugging Face ``Dataset.save_to_disk`` directory (its ``data-*.arrow`` shards, in order)."""
     files = save_to_disk_files(path)
-    state = path / "state.json"
+    state = remote.join(path, "state.json")
     pa = _pyarrow("save_to_disk datasets")
 
     def batches() -> Iterator[Any]:
         for file in files:
-            if not file.is_file():
-                raise InputError(f"{file}: missing (listed in {state.name})" if state.exists() else f"{file}: missing")
-            with pa.memory_map(str(file)) as mapped:
+            if not remote.isfile(file):
+                raise InputError(f"{file}: missing (listed in state.json)" if remote.exists(state) else f"{file}: missing")
+            with remote.open_arrow(file) as mapped:
                 try:
                     reader = pa.ipc.open_stream(mapped)
                 except Exception as exc:
                     raise InputError(f"{file}: not an Arrow stream ({str(exc).splitlines()[0]})") from None
-                yield from _damaged(str(file), iter(reader))
+                yield from _damaged(file, iter(reader))
 
-    yield from _batches_to_records(str(path), batches())
+    yield from _batches_to_records(remote.normalized(path), batches())
 
 
-def save_to_disk_files(path: Path) -> list[Path]:
-    """The ``data-*.arrow`` files of a ``save_to_disk`` directory, in order (``state.json``'s list)."""
-    if (path / "dataset_dict.json").exists():
-        splits = sorted(p.name for p in path.iterdir() if p.is_dir())
-        raise InputError(f"{path}: a DatasetDict; point at one split directory: {', '.join(splits)}")
-    state = path / "state.json"
-    if state.exists():
+def save_to_disk_files(path: str | Path) -> list[str]:
+    """The ``data-*.arrow`` files of a ``save_to_disk`` directory (a path or a URL), in order
+    (``state.json``'s list)."""
+    path = str(path)
+    if remote.exists(remote.join(path, "dataset_dict.json")):
+        splits = remote.subdirectories(path)
+        raise InputError(f"{remote.normalized(path)}: a DatasetDict; point at one split directory: {', '.join(splits)}")
+    state = remote.join(path, "state.json")
+    if remote.exists(state):
         try:
-            files = [path / f["filename"] for f in json.loads(state.read_text())["_data_files"]]
+            with remote.open_binary(state) as stream:
+                files = [remote.join(path, f["filename"]) for f in json.loads(stream.read())["_data_files"]]
         except (ValueError, KeyError, TypeError, RecursionError) as exc:
             raise InputError(f"{state}: unreadable save_to_disk state ({exc})") from None
     else:
-        files = sorted(path.glob("*.arrow"))
+        files = remote.glob(path, "*.arrow")
     if not files:
-        raise InputError(f"{path}: a directory with no .arrow files (expected a save_to_disk dataset)")
+        raise InputError(f"{remote.normalized(path)}: a directory with no .arrow files (expected a save_to_disk dataset)")
     return files

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from maskcli.data import remote
 from maskcli.masks.conventions import MATRIX_CONVENTIONS, check_convention, from_convention
 from maskcli.errors import InputError
 from maskcli.masks.flash import FlashForm, mask_from_flash
@@ -109,9 +110,10 @@ def check_cells(path: str, shapes: list[tuple[int, ...]]) -> None:
 
 def load_npy(path: str, convention: str | None, default: str | None = None) -> MaskFile:
     try:
-        with open(path, "rb") as stream:
+        with remote.open_binary(path) as stream:
             check_cells(path, [header_shape(stream)])
-        array = np.load(path, allow_pickle=False)
+            stream.seek(0)
+            array = np.load(stream, allow_pickle=False)
     except (OSError, ValueError) as exc:
         raise InputError(f"{path}: not a NumPy .npy file ({exc})") from None
     name = _pick(path, None, convention, default)
@@ -120,15 +122,16 @@ def load_npy(path: str, convention: str | None, default: str | None = None) -> M
 
 def load_npz(path: str, convention: str | None, default: str | None = None) -> MaskFile:
     try:
-        with zipfile.ZipFile(path) as archive:
+        with remote.open_binary(path) as file, zipfile.ZipFile(file) as archive:
             shapes = []
             for member in archive.namelist():
                 if member.endswith(".npy"):
                     with archive.open(member) as stream:
                         shapes.append(header_shape(stream))
-        check_cells(path, shapes)
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {key: data[key] for key in data.files}
+            check_cells(path, shapes)
+            file.seek(0)
+            with np.load(file, allow_pickle=False) as data:
+                arrays = {key: data[key] for key in data.files}
     except (OSError, ValueError, zipfile.BadZipFile) as exc:
         raise InputError(f"{path}: not a NumPy .npz file ({exc})") from None
     stated = str(arrays["convention"]) if "convention" in arrays else None
@@ -157,7 +160,8 @@ def _typed(path: str, container: dict, key: str, kind: type, fallback: object = 
 
 def load_json(path: str, convention: str | None, default: str | None = None) -> MaskFile:
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        with remote.open_binary(path) as stream:
+            text = stream.read().decode("utf-8")
         lines = [line for line in text.splitlines() if line.strip()]
         documents = [json.loads(line) for line in lines] if len(lines) > 1 else [json.loads(text)]
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
@@ -211,7 +215,7 @@ LOADERS = {".npy": load_npy, ".npz": load_npz, ".json": load_json}
 
 def load_mask_file(path: str, convention: str | None = None, default: str | None = None) -> MaskFile:
     """Any supported file by its suffix."""
-    if path == "-" or not Path(path).is_file():
+    if path == "-" or not remote.isfile(path):
         raise InputError(f"{path}: no such file")
     loader = LOADERS.get(Path(path).suffix.lower())
     if loader is None:
