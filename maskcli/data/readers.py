@@ -9,7 +9,6 @@ array is the exception: it has to be parsed whole). Errors name the file and lin
 from __future__ import annotations
 
 import codecs
-import csv
 import functools
 import io
 import json
@@ -237,6 +236,8 @@ def _deepest_line(text: str) -> int:
 
 
 def _delimited(name: str, lines: Iterator[tuple[int, str]], delimiter: str) -> Iterator[tuple[Source, Any]]:
+    import csv  # only CSV/TSV files need it
+
     numbered = iter(lines)
     current = [0]
 
