@@ -56,8 +56,8 @@ def load_native(directory: Path, name: str) -> Any | None:
 
 
 def recipe_of(class_name: Any) -> Any | None:
-    """The :mod:`~maskcli.data.tokenizer_classes` recipe rebuilding ``class_name``'s pipeline, if any
-    (None for the :data:`NATIVE_CLASSES`, which need no recipe: nor that module's import)."""
+    """The :mod:`~maskcli.data.tokenizer_classes` recipe rebuilding ``class_name``'s pipeline, or None
+    (the :data:`NATIVE_CLASSES` need none, and for them that module is not even imported)."""
     if class_name in NATIVE_CLASSES or not isinstance(class_name, str):
         return None
     from maskcli.data.tokenizer_classes import RECIPES
