@@ -44,10 +44,11 @@ def test_show_with_builtin_gpt2_does_not_import_transformers():
 
 
 def test_show_with_a_fast_tokenizer_directory_does_not_import_transformers(tokenizer_dirs):
-    result, heavy = heavy_modules("show", "the cat", "-t", str(tokenizer_dirs["bert_like"]), "--json")
+    result, modules = probe("show", "the cat", "-t", str(tokenizer_dirs["bert_like"]), "--json")
     tokenizer = json.loads(result.stdout.splitlines()[0])["tokenizer"]
     assert (tokenizer["loader"], tokenizer["pad_token"]) == ("tokenizers", "[PAD]")
-    assert heavy == ""
+    assert not modules & {"transformers", "torch"}
+    assert "maskcli.data.tokenizer_classes" not in modules  # its recipes are for classes like Qwen2Tokenizer
 
 
 def test_show_imports_only_its_own_command():
@@ -61,6 +62,29 @@ def test_show_imports_only_its_own_command():
     assert "maskcli.masks.classic.kinds" in with_mask
 
 
+# module -> a show that needs it; a plain `show TEXT` imports none of them.
+OPTION_MODULES = {
+    "maskcli.masks.blocks": ["a b c d", "--block-size", "2"],
+    "maskcli.render.blocks": ["a b c d", "--block-size", "2"],
+    "maskcli.masks.receptive": ["a b c d", "--mask", "window:1", "--layers", "2"],
+    "maskcli.sft.options": ["a b c d", "--sft"],
+    "csv": ["-f", "{dir}/texts.csv"],
+    "maskcli.masks.model_config": ["a b c d", "--model-config", "{dir}/missing.json"],  # fails once imported
+}
+
+
+def test_show_imports_the_modules_of_its_options_only_with_them(tmp_path):
+    (tmp_path / "texts.csv").write_text("text\nHello world\n")
+    result, modules = probe("show", "Hello world")
+    assert "sequence 0" in result.stdout
+    assert not modules & set(OPTION_MODULES)
+    for module, args in OPTION_MODULES.items():
+        result, modules = probe("show", *(a.format(dir=tmp_path) for a in args))
+        errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+        assert bool(errors) == ("--model-config" in args), (args, errors)
+        assert module in modules, args  # the probe can tell: the assertion above is not vacuous
+
+
 def test_check_with_a_fast_tokenizer_directory_does_not_import_transformers(tokenizer_dirs, tmp_path):
     """The pre-commit pattern (one small file, one process): native loading, one process, no worker pool."""
     data = tmp_path / "part.jsonl"
@@ -68,7 +92,8 @@ def test_check_with_a_fast_tokenizer_directory_does_not_import_transformers(toke
     result, modules = probe("check", str(data), "-t", str(tokenizer_dirs["bert_like"]), "--exit-zero", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "maskcli.check.audit" in modules
-    assert not modules & {"transformers", "torch", "multiprocessing", "maskcli.cli.show"}
+    assert not modules & {"transformers", "torch", "multiprocessing", "maskcli.cli.show", "maskcli.sft.options", "csv",
+                          "maskcli.data.tokenizer_classes"}
 
 
 def test_loader_transformers_does_import_transformers(tokenizer_dirs):

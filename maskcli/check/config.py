@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 from maskcli.check.formats import ReportFormat
 from maskcli.check.registry import Severity
 from maskcli.data.choices import LOADERS, ON_ERRORS, PADDINGS, SIDES
-from maskcli.sft.options import PACKING_STRATEGIES, TRUNCATION_MODES
+from maskcli.sft.choices import PACKING_STRATEGIES, TRUNCATION_MODES
 from maskcli.errors import InputError
 
 if TYPE_CHECKING:

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from maskcli.cli.options import choices
-from maskcli.sft.options import PACKING_STRATEGIES, TRUNCATION_MODES
+from maskcli.sft.choices import PACKING_STRATEGIES, TRUNCATION_MODES
 
 from maskcli.cli.help import SFT
 

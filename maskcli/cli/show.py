@@ -1,10 +1,10 @@
 """``maskcli show``: tokenize texts and show ids beside the padding, causal and combined masks."""
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: typer reads the command's parameter annotations on
+# every run, and as strings it would compile and eval each of them twice (3-4 ms of `show`).
 
 import contextlib
 import itertools
-import json
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -295,20 +295,23 @@ def sft_batches(tok: "TokenizerHandle", texts, files, input_format, selection: "
                    f"(as SFTTrainer does): {where}", err=True)
 
 
-def check_drawing(request: "MaskRequest", layers: int | None, block_size: int | None, pictures: Pictures,
+def check_drawing(request: "MaskRequest", layers: int | None, block_size: int | None, pictures: "Pictures",
                   data_out: bool) -> None:
-    """Options that only make sense for the grids, checked before anything is read."""
-    from maskcli.masks.blocks import check_block_size
+    """Options that only make sense for the grids, checked before anything is read (the checks'
+    modules are imported only with their option)."""
     from maskcli.cli.mask_options import wants_grids
-    from maskcli.masks.receptive import check_layers
 
     if layers is not None and not wants_grids(request):
         raise InputError("--layers applies to --mask kinds; add one, e.g. --mask window:3")
     if layers is not None:
+        from maskcli.masks.receptive import check_layers
+
         check_layers(layers)
     if layers is not None and block_size is not None:
         raise InputError("--layers draws token grids; not with --block-size")
     if block_size is not None:
+        from maskcli.masks.blocks import check_block_size
+
         check_block_size(block_size)
         if request.q_offset:
             raise InputError("--block-size tiles square masks; not with --q-offset")
@@ -375,8 +378,10 @@ def emit_batches(
             sys.stdout.flush()
         return  # -o FILE is data like --json: no grids on stdout (as with -o FILE.npz)
     from maskcli.render.batch import View, render_batch, render_header
-    from maskcli.render.blocks import render_rows_blocks
     from maskcli.render.pictures import MAX_PICTURED, batch_panels, mask_caption
+
+    if view.block_size is not None:
+        from maskcli.render.blocks import render_rows_blocks
 
     page, pictures = pictures.html, pictures._replace(html=None)  # --html: the interactive page, not the recording
     shown: list = []

@@ -10,7 +10,6 @@ URL (``s3://bucket/train.parquet``): :mod:`maskcli.data.remote` opens, tests and
 from __future__ import annotations
 
 import codecs
-import csv
 import functools
 import io
 import json
@@ -286,6 +285,8 @@ def _deepest_line(text: str) -> int:
 
 
 def _delimited(name: str, lines: Iterator[tuple[int, str]], delimiter: str) -> Iterator[tuple[Source, Any]]:
+    import csv  # only CSV/TSV files need it
+
     numbered = iter(lines)
     current = [0]
 

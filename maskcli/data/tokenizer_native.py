@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 from maskcli.errors import InputError
-from maskcli.data.tokenizer_classes import RECIPES, rebuilt_backend
 
 NATIVE_CLASSES = ("PreTrainedTokenizerFast", "TokenizersBackend")
 # transformers' SPECIAL_TOKENS_ATTRIBUTES, in its order.
@@ -48,11 +47,22 @@ def load_native(directory: Path, name: str) -> Any | None:
     if any((directory / foreign).exists() for foreign in FOREIGN_FILES):
         return None
     config = read_json_object(config_file)
-    if config.get("tokenizer_class") not in (*NATIVE_CLASSES, *RECIPES) or not KNOWN_KEYS.issuperset(config):
+    class_name = config.get("tokenizer_class")
+    if (class_name not in NATIVE_CLASSES and recipe_of(class_name) is None) or not KNOWN_KEYS.issuperset(config):
         return None
     if isinstance(config.get("extra_special_tokens"), dict) or not isinstance(config.get("chat_template"), (str, type(None))):
         return None
     return _build(directory, config, name)
+
+
+def recipe_of(class_name: Any) -> Any | None:
+    """The :mod:`~maskcli.data.tokenizer_classes` recipe rebuilding ``class_name``'s pipeline, or None
+    (the :data:`NATIVE_CLASSES` need none, and for them that module is not even imported)."""
+    if class_name in NATIVE_CLASSES or not isinstance(class_name, str):
+        return None
+    from maskcli.data.tokenizer_classes import RECIPES
+
+    return RECIPES.get(class_name)
 
 
 def read_json_object(path: Path) -> dict:
@@ -74,7 +84,7 @@ def _build(directory: Path, config: dict, name: str) -> Any:
     from maskcli.data.tokenizer import NO_MAX_LENGTH, TokenizerHandle, read_backend, special_token
 
     config_file = directory / "tokenizer_config.json"
-    recipe = RECIPES.get(config["tokenizer_class"])
+    recipe = recipe_of(config["tokenizer_class"])
     kwargs = {key: _added_token_objects(value) for key, value in config.items()}
     if recipe is not None:
         kwargs = {**recipe.defaults, **kwargs}
@@ -95,6 +105,8 @@ def _build(directory: Path, config: dict, name: str) -> Any:
     if recipe is None:
         backend = read_backend(directory / "tokenizer.json")
     else:
+        from maskcli.data.tokenizer_classes import rebuilt_backend
+
         backend = rebuilt_backend(recipe, read_json_object(directory / "tokenizer.json"), kwargs)
     # TokenizersBackend.__init__: the defaults tokenizer.json's own padding/truncation imply
     if backend.truncation is not None:

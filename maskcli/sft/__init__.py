@@ -7,6 +7,13 @@ dropping fully masked examples, packing) is :mod:`maskcli.sft.prepare` and
 TRL nor torch is needed: tests compare the results with TRL itself.
 """
 
-from maskcli.sft.options import SFTOptions
-
 __all__ = ["SFTOptions"]
+
+
+def __getattr__(name: str):
+    """``SFTOptions``, imported on first use: ``maskcli.sft.choices`` alone loads no dataclass."""
+    if name == "SFTOptions":
+        from maskcli.sft.options import SFTOptions
+
+        return SFTOptions
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

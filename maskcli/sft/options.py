@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from maskcli.errors import InputError
+from maskcli.sft.choices import PACKING_STRATEGIES, TRUNCATION_MODES
 
 TRL_MAX_LENGTH = 1024  # SFTConfig's default max_length
-TRUNCATION_MODES = ("keep_start", "keep_end")
-PACKING_STRATEGIES = ("bfd", "wrapped")
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from maskcli.masks import conventions, packing
-from maskcli.masks.kinds import MaskSpec, RowContext
-from maskcli.masks.model_config import LayerPanel
-from maskcli.data.records import Row
+from maskcli.masks.kinds import RowContext
+
+if TYPE_CHECKING:  # annotations only: a show without --model-config imports no model_config
+    from maskcli.data.records import Row
+    from maskcli.masks.kinds import MaskSpec
+    from maskcli.masks.model_config import LayerPanel
 
 DEFAULT_CONVENTION = "hf"
 
