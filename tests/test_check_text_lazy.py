@@ -59,3 +59,23 @@ def test_only_listed_rows_are_made(tokenizers):
     audit.update(rows)
     assert audit.hits["MC009"].count == 100  # every third row starts with two BOS
     assert len(rows._made) == 2  # the two listed
+
+
+def test_unpadded_text_is_encoded_as_it_asks_whatever_its_neighbours(tokenizers):
+    """A rendered chat (no special tokens: its template has them) beside a text record (with them):
+    unpadded, as check encodes, each is encoded as it would be alone; padded together, all alike."""
+    from maskcli.data.batches import tokenized
+    from maskcli.data.encoding import EncodeSettings
+    from maskcli.data.shapes import TextRecord
+
+    tok = tokenizers["llama"]
+    chat = TextRecord(Source("d.jsonl", line=1), "<s>[INST] hi [/INST]", "chat", add_special_tokens=False)
+    text = TextRecord(Source("d.jsonl", line=2), "The cat sat.", "text")
+    alone = {record.text: tokenized(tok, EncodeSettings(padding="none"), [record]).encodings[0].ids
+             for record in (chat, text)}
+    assert alone[text.text][0] == tok.bos_token_id and alone[chat.text].count(tok.bos_token_id) == 1
+    mixed = tokenized(tok, EncodeSettings(padding="none"), [chat, text, chat])
+    assert [e.ids for e in mixed.encodings] == [alone[chat.text], alone[text.text], alone[chat.text]]
+    padded = tokenized(tok, EncodeSettings(padding="longest"), [chat, text])
+    real = [i for i, m in zip(padded.encodings[1].ids, padded.encodings[1].attention_mask) if m]
+    assert real == alone[text.text][1:]  # padded together: none get special tokens

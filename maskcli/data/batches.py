@@ -191,13 +191,19 @@ def make_batch(tok: TokenizerHandle, settings: EncodeSettings, items: list[TextR
 
 
 def tokenized(tok: TokenizerHandle, settings: EncodeSettings, items: list[TextRecord | Row]) -> Tokenized:
-    """Encode the text records of a batch together (all with special tokens, or none)."""
-    texts = [item.text for item in items if isinstance(item, TextRecord)]
-    if not texts:
+    """Encode the text records of a batch together. Padded together, they are all encoded with special
+    tokens or none (a rendered chat template has its own); unpadded, each record as it asks, so a
+    text record's ids do not depend on the records beside it."""
+    records = [item for item in items if isinstance(item, TextRecord)]
+    if not records:
         return Tokenized(items, None, [])
-    add_special = settings.add_special_tokens and all(
-        item.add_special_tokens for item in items if isinstance(item, TextRecord))
-    resolved, encodings = tokenize(tok, texts, dataclasses.replace(settings, add_special_tokens=add_special))
+    wants = [settings.add_special_tokens and item.add_special_tokens for item in records]
+    if settings.padding == "none" and any(wants) and not all(wants):
+        groups = {flag: tokenize(tok, [r.text for r, w in zip(records, wants) if w == flag],
+                                 dataclasses.replace(settings, add_special_tokens=flag)) for flag in (True, False)}
+        taken = {flag: iter(encodings) for flag, (_, encodings) in groups.items()}
+        return Tokenized(items, groups[True][0], [next(taken[w]) for w in wants])
+    resolved, encodings = tokenize(tok, [r.text for r in records], dataclasses.replace(settings, add_special_tokens=all(wants)))
     return Tokenized(items, resolved, encodings)
 
 
