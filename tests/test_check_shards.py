@@ -71,3 +71,31 @@ def test_text_records_in_spans_report_what_one_process_does(tmp_path, monkeypatc
     assert one.exit_code == 1, one.stderr
     assert (two.exit_code, two.stdout, two.stderr) == (one.exit_code, one.stdout, one.stderr)
 
+
+
+def test_a_fifo_with_workers_is_read_once_by_the_main_process(tmp_path):
+    """Planning would consume a FIFO and its workers would wait for a writer forever: it is read by the
+    main process and sent to the workers, with the report of one process."""
+    import os
+    import subprocess
+    import sys
+    import threading
+
+    data = write_jsonl(tmp_path / "texts.jsonl", CLEAN_TEXTS * 50).read_bytes()
+    fifo = tmp_path / "stream.jsonl"
+    os.mkfifo(fifo)
+
+    def feed() -> None:
+        with open(fifo, "wb") as stream:
+            stream.write(data)
+
+    writer = threading.Thread(target=feed, daemon=True)
+    writer.start()
+    argv = [sys.executable, "-m", "maskcli", "check", str(fifo), "--pad-token", "eos", "--format", "json"]
+    piped = subprocess.run([*argv, "--num-proc", "2"], capture_output=True, text=True, timeout=120)
+    writer.join(timeout=10)
+    (tmp_path / "stream.jsonl").unlink()
+    (tmp_path / "stream.jsonl").write_bytes(data)
+    one = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    assert piped.returncode == one.returncode == 0, piped.stderr
+    assert piped.stdout == one.stdout

@@ -29,7 +29,8 @@ from maskcli.check.audit import Audit, make_context
 from maskcli.check.config import CheckConfig
 from maskcli.check.progress import Progress, Tracker
 from maskcli.data.batches import SkipLog
-from maskcli.check.shards import Shard, audit_task, merged_in_order, plan, ship_tokenizer
+from maskcli.check.shards import Shard, audit_task, merged_in_order, plan, readable_apart, ship_tokenizer
+from maskcli.data import remote
 from maskcli.data.readers import STDIN
 from maskcli.data.tokenizer import TokenizerHandle
 from maskcli.errors import InputError
@@ -49,6 +50,10 @@ def run_on_ray(
         raise InputError("--num-proc is for --engine local; a Ray cluster runs a task per CPU")
     if STDIN in paths:
         raise InputError("--engine ray cannot read stdin (-): Ray workers read the files themselves")
+    for path in paths:
+        if remote.exists(path) and not readable_apart(path):
+            raise InputError(f"{path}: not a regular file; --engine ray workers read the files themselves "
+                             "(write the stream to a file first)")
     ctx, resolved = make_context(tok, config)
     shards = plan(paths, config.input_format, SPAN_BYTES)
     # Ray's driver prints what the cluster reports (a worker that died, a retry) to sys.stdout: the

@@ -3,8 +3,8 @@
 With several processes the main process plans shards (:mod:`maskcli.check.shards`: Parquet row
 groups, spans of lines, ...); each worker reads and checks its own, and their audits are merged
 in shard order, so the report is the same as with one process. One shard per worker is in
-flight: memory stays constant. Only stdin, which cannot be shared, is read by the main process
-and sent to the workers in chunks of whole batches. The processes themselves (signals, dead
+flight: memory stays constant. Only stdin, FIFOs and other streams, which cannot be shared, are
+read by the main process and sent to the workers in chunks of whole batches. The processes themselves (signals, dead
 workers) are :mod:`maskcli.check.workers`' job.
 """
 
@@ -19,14 +19,14 @@ from typing import Any
 from maskcli.data.batches import Selection, SkipLog, selected_records
 from maskcli.data import remote
 from maskcli.data.encoding import ResolvedSettings
-from maskcli.data.readers import STDIN, preload_parsers
+from maskcli.data.readers import preload_parsers
 from maskcli.check.arrow_input import arrow_files
 from maskcli.check.audit import Audit, audit_arrow, audit_records, chunk_rows, make_context
 from maskcli.check.jsonl_input import audit_jsonl_pieces, jsonl_pieces
 from maskcli.check.config import CheckConfig
 from maskcli.check.progress import Progress, Tracker
 from maskcli.check.rows import Context
-from maskcli.check.shards import Shard, audit_task, merged_in_order, plan, ship_tokenizer, split_bytes_for
+from maskcli.check.shards import Shard, audit_task, readable_apart, merged_in_order, plan, ship_tokenizer, split_bytes_for
 from maskcli.check.workers import check_process_count, results_in_order, run_in_order
 from maskcli.data.tokenizer import TokenizerHandle, load_tokenizer
 
@@ -48,7 +48,7 @@ def run_check(
     check_process_count(config.num_proc)
     ctx, resolved = make_context(tok, config)
     log = SkipLog(skip=config.on_error == "skip")
-    if config.num_proc > 1 and not config.sft and STDIN not in paths:
+    if config.num_proc > 1 and not config.sft and all(map(readable_apart, paths)):
         return _shards_in_workers(paths, tok, config, ctx, resolved, progress)
     tracker = Tracker(progress, paths) if progress is not None else None
     if not config.sft and config.num_proc == 1 and (files := arrow_files(paths, config.input_format)) is not None:

@@ -29,7 +29,7 @@ from maskcli.check.audit import Audit, audit_arrow, record_rows
 from maskcli.check.config import CheckConfig
 from maskcli.data import remote
 from maskcli.data.batches import SkipLog, without_errors
-from maskcli.data.readers import LineSpan, detect_format, file_head, iter_records, save_to_disk_files
+from maskcli.data.readers import STDIN, LineSpan, detect_format, file_head, iter_records, save_to_disk_files
 from maskcli.data.records import Source
 from maskcli.data.tokenizer import TokenizerHandle
 from maskcli.errors import InputError
@@ -54,6 +54,12 @@ class Shard:
         if self.kind == "lines":
             return f"{self.path} from line {self.part.first_line}"  # type: ignore[union-attr]
         return {"row_group": f"{self.path} row group {self.part}", "arrow_file": str(self.part)}.get(self.kind, self.path)
+
+
+def readable_apart(path: str) -> bool:
+    """Whether workers can each read their part of ``path``: a regular file, a directory or a URL. A
+    FIFO, a pipe or a terminal can be read once, by one process (planning would consume it)."""
+    return path != STDIN and (remote.is_url(path) or remote.isdir(path) or remote.isfile(path))
 
 
 def plan(paths: Sequence[str], fmt: str | None, split_bytes: int) -> list[Shard]:
