@@ -262,15 +262,14 @@ class Audit:
     def _pend(self, sources: Sequence[Source], padded_as_given: np.ndarray, sample: Callable[[int], RowSample]) -> None:
         """Keep the rows of the unfinished batch for :meth:`_padded`, when it may flag them
         (``sample(i)`` makes row ``i``'s sample, if it is listed)."""
-        if self.flags_batch_padding:
+        if self._flags_batch_padding:
             rows = self.stats.rows
             self.pending.extend((rows + i, source, padded, functools.partial(sample, i))
                                 for i, (source, padded) in enumerate(zip(sources, padded_as_given.tolist())))
 
     @property
-    def flags_batch_padding(self) -> bool:
-        """Whether training batches' padding may flag rows: those hits come at the end of each chunk
-        given to :meth:`update` (so where chunks end orders the rows findings list)."""
+    def _flags_batch_padding(self) -> bool:
+        """Whether training batches' padding may flag rows (MC013, MC007): kept in ``pending`` until the batch ends."""
         return self.ctx.pad_id is None or (self.ctx.mode == "generate" and self.ctx.layout.padding_side == "right")
 
     def _batched(self, rows: Sequence[Row], given: np.ndarray, real: np.ndarray,
@@ -285,7 +284,7 @@ class Audit:
         self._padded(self.stats.flush())
 
     def _padded(self, flags: np.ndarray) -> None:
-        if not self.flags_batch_padding:
+        if not self._flags_batch_padding:
             return
         done, self.pending = self.pending[: len(flags)], self.pending[len(flags):]
         no_pad = self.ctx.pad_id is None
@@ -394,12 +393,11 @@ def audit_records(
 
 def record_rows(
     records: Iterable[tuple[Source, object]], tok: TokenizerHandle, config: CheckConfig, resolved: ResolvedSettings,
-    log: SkipLog, started: int = 0,
+    log: SkipLog,
 ) -> Iterator[list[Row]]:
-    """Records as chunks of rows: text tokenized (unpadded), pre-tokenized fields as given; the first
-    chunk completes one of which ``started`` rows came before (text is tokenized a chunk at a time)."""
+    """Records as chunks of rows: text tokenized (unpadded), pre-tokenized fields as given."""
     groups = interpreted(records, tok, field_name=config.field, batch_size=chunk_rows(config.batch_size), log=log,
-                         strict=False, started=started)
+                         strict=False)
     # a pipeline: one thread reads and interprets chunk N+2, one runs the Rust tokenizer on
     # chunk N+1 (it releases the GIL), and this one makes and checks the rows of chunk N
     settings = tokenize_settings(resolved)

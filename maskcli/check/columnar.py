@@ -73,32 +73,6 @@ class RaggedBatch:
     def __len__(self) -> int:
         return len(self.columns["input_ids"][1]) - 1
 
-    def slice(self, start: int, stop: int) -> RaggedBatch:
-        """Rows ``start:stop`` (views of the values)."""
-        columns = {}
-        for name, (values, offsets) in self.columns.items():
-            kept = offsets[start:stop + 1]
-            columns[name] = (values[kept[0]:kept[-1]], kept - kept[0])
-        return RaggedBatch(columns)
-
-    @classmethod
-    def concat(cls, batches: Sequence[RaggedBatch]) -> RaggedBatch | None:
-        """The rows of ``batches`` one after the other; ``None`` unless they all have the same columns.
-
-        >>> a = RaggedBatch.from_lists({"input_ids": [[1, 2], [3]]})
-        >>> RaggedBatch.concat([a, a.slice(1, 2)]).columns["input_ids"][1].tolist()
-        [0, 2, 3, 4]
-        """
-        if any(batch.columns.keys() != batches[0].columns.keys() for batch in batches):
-            return None
-        columns = {}
-        for name in batches[0].columns:
-            parts = [batch.columns[name] for batch in batches]
-            ends = np.cumsum([0] + [offsets[-1] for _, offsets in parts[:-1]])
-            offsets = np.concatenate([parts[0][1][:1]] + [offsets[1:] + end for (_, offsets), end in zip(parts, ends)])
-            columns[name] = (np.concatenate([values for values, _ in parts]), offsets)
-        return cls(columns)
-
     def lengths(self) -> np.ndarray:
         return np.diff(self.columns["input_ids"][1])
 

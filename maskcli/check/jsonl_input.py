@@ -10,8 +10,7 @@ that block to :func:`maskcli.data.readers.jsonl_records`, the reader of every ot
 records, its errors and its row names (``file:line``) are those of reading the file line by line.
 
 A block holding a record of another shape (text to tokenize, say) ends the fast reading: the rest
-of the input is read record by record, in the chunks the record reader would make (chunks of text
-are tokenized together: :func:`audit_jsonl_pieces`).
+of the input is read record by record (:func:`audit_jsonl_pieces`).
 """
 
 from __future__ import annotations
@@ -26,14 +25,14 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from maskcli.check.audit import Audit, RowSources, chunk_rows, record_rows
+from maskcli.check.audit import Audit, RowSources, record_rows
 from maskcli.check.columnar import COLUMNS, RaggedBatch
 from maskcli.check.config import CheckConfig
 from maskcli.check.rows import Context
 from maskcli.data.batches import SkipLog, prefetched, without_errors
 from maskcli.data.encoding import ResolvedSettings
 from maskcli.data.readers import STDIN, RowError, decoded_lines, detect_format, file_head, iter_records, jsonl_records
-from maskcli.data.records import Row, Source
+from maskcli.data.records import Source
 from maskcli.data.tokenizer import TokenizerHandle
 
 BLOCK_BYTES = 2 << 20
@@ -73,18 +72,18 @@ def audit_jsonl_pieces(
     pieces: Iterable[Piece], tok: TokenizerHandle, config: CheckConfig, ctx: Context, resolved: ResolvedSettings,
     log: SkipLog | None = None, progress: Callable[[Audit], None] | None = None,
 ) -> Audit:
-    """Check pieces of the input, in order, in the chunks reading every record makes (:class:`Chunks`)."""
+    """Check pieces of the input, in order: laid-out blocks columnar, the rest record by record (the
+    report does not depend on where pieces or chunks end: findings list rows in input order)."""
     audit = Audit.start(ctx, config)
     log = log if log is not None else SkipLog(skip=config.on_error == "skip")
-    chunks = Chunks(audit, chunk_rows(config.batch_size))
     reading = iter(pieces)
     try:
         for piece in reading:
             if piece.ragged is not None:
-                chunks.add(piece.ragged, piece.sources)
+                audit.update_columnar(piece.ragged, piece.sources)
             else:
-                for rows in record_rows(without_errors(piece.records, log), tok, config, resolved, log, chunks.open_rows):
-                    chunks.add_rows(rows)
+                for rows in record_rows(without_errors(piece.records, log), tok, config, resolved, log):
+                    audit.update(rows)
                     if progress is not None:
                         progress(audit)
             if progress is not None:
@@ -92,71 +91,8 @@ def audit_jsonl_pieces(
     finally:  # a bad row ends the run: the reading thread stops now, not when garbage is collected
         if hasattr(reading, "close"):
             reading.close()
-    chunks.close()
     audit.skip_log(log)
     return audit
-
-
-class Chunks:
-    """Rows handed to an audit in chunks of ``size``, wherever pieces of the input end: the chunks of
-    reading every record (text is tokenized a chunk at a time, and the rows a finding lists come in
-    the order the chunks report them). A chunk of laid-out rows only is checked columnar as it is."""
-
-    def __init__(self, audit: Audit, size: int) -> None:
-        self.audit, self.size = audit, size
-        self.parts: list[tuple[RaggedBatch | None, Sequence[Source], Sequence[Row]]] = []  # of the open chunk
-        self.open_rows = 0  # rows of the open chunk
-
-    def add(self, batch: RaggedBatch, sources: Sequence[Source]) -> None:
-        if not self.parts and not self.audit.flags_batch_padding:  # chunks do not order the findings' rows
-            self.audit.update_columnar(batch, sources)
-            self.open_rows = (self.open_rows + len(batch)) % self.size
-            return
-        done = 0
-        while done < len(batch):
-            take = min(self.size - self.open_rows, len(batch) - done)
-            self._part(batch.slice(done, done + take), sources[done:done + take], ())
-            done += take
-
-    def add_rows(self, rows: Sequence[Row]) -> None:
-        done = 0
-        while done < len(rows):
-            take = min(self.size - self.open_rows, len(rows) - done)
-            self._part(None, (), rows[done:done + take])
-            done += take
-
-    def close(self) -> None:
-        if self.parts:
-            self._check()
-
-    def _part(self, batch: RaggedBatch | None, sources: Sequence[Source], rows: Sequence[Row]) -> None:
-        self.parts.append((batch, sources, rows))
-        self.open_rows += len(batch) if batch is not None else len(rows)
-        if self.open_rows == self.size:
-            self._check()
-            self.open_rows = 0
-
-    def _check(self) -> None:
-        parts, self.parts = self.parts, []
-        if len(parts) == 1 and parts[0][0] is not None:
-            self.audit.update_columnar(parts[0][0], parts[0][1])
-            return
-        joined = RaggedBatch.concat([batch for batch, _, _ in parts]) \
-            if all(batch is not None for batch, _, _ in parts) else None
-        if joined is not None:
-            self.audit.update_columnar(joined, _joined([sources for _, sources, _ in parts]))
-            return
-        self.audit.update([row for batch, sources, rows in parts
-                           for row in (rows if batch is None else [batch.row(i, s) for i, s in enumerate(sources)])])
-
-
-def _joined(parts: list[Sequence[Source]]) -> Sequence[Source]:
-    """Sources one after the other: one :class:`RowSources` if they continue one another."""
-    first = parts[0]
-    if all(isinstance(part, RowSources) and (part.path, part.lines) == (first.path, first.lines) for part in parts) \
-            and all(a.first + a.count == b.first for a, b in zip(parts, parts[1:])):
-        return RowSources(first.path, first.first, sum(part.count for part in parts), first.lines)
-    return [source for part in parts for source in part]
 
 
 def _pieces(paths: list[str], fmt: str | None, field: str) -> Iterator[Piece]:

@@ -26,7 +26,6 @@ from typing import Any
 
 from maskcli.check.arrow_input import BATCH_ROWS, damaged_as_input_error, fits_layout
 from maskcli.check.audit import Audit, audit_arrow, record_rows
-from maskcli.check.config import CheckConfig
 from maskcli.data import remote
 from maskcli.data.batches import SkipLog, without_errors
 from maskcli.data.readers import STDIN, LineSpan, detect_format, file_head, iter_records, save_to_disk_files

@@ -156,22 +156,19 @@ def batch_records(
 
 def interpreted(
     records: Iterable[tuple[Source, object]], tok: TokenizerHandle, *, field_name: str, batch_size: int,
-    log: SkipLog, strict: bool, started: int = 0,
+    log: SkipLog, strict: bool,
 ) -> Iterator[list[TextRecord | Row]]:
-    """Records interpreted (:func:`~maskcli.data.shapes.interpret`) in groups of ``batch_size``; the first
-    group holds ``batch_size - started`` (records that continue a group begun elsewhere)."""
+    """Records interpreted (:func:`~maskcli.data.shapes.interpret`) in groups of ``batch_size``."""
     pending: list[TextRecord | Row] = []
-    size = batch_size - started
     for source, record in records:
         try:
             pending.append(interpret(source, record, tok, field_name, strict=strict))
         except RowError as error:
             log.handle(error)
             continue
-        if len(pending) == size:
+        if len(pending) == batch_size:
             yield pending
             pending = []
-            size = batch_size
     if pending:
         yield pending
 
