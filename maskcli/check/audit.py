@@ -105,8 +105,7 @@ class Audit:
     full_without_eos: Hits = field(default_factory=Hits)  # rows filling max_length, not ending with EOS
     skipped: int = 0
     skipped_first: list[str] = field(default_factory=list)
-    # the unfinished batch: (index among the audit's rows, source, padded as given, its sample)
-    pending: list[tuple[int, Source, bool, SampleOf]] = field(default_factory=list)
+    pending: list[PendingRows] = field(default_factory=list)  # the rows of the unfinished training batch
     sft: dict | None = None  # --sft: trained tokens by role, examples dropped (maskcli.check.sft)
     setup: dict[str, str] = field(default_factory=dict)  # findings about the set-up, not rows: {id: message}
 
@@ -118,8 +117,7 @@ class Audit:
     def __getstate__(self) -> dict:
         """For pickling (a worker's audit): the unfinished batch's samples are made now, closures do not pickle."""
         state = self.__dict__.copy()
-        state["pending"] = [(at, source, padded, functools.partial(_made, sample()))
-                            for at, source, padded, sample in self.pending]
+        state["pending"] = [part.made() for part in self.pending]
         return state
 
     def hit(self, code: str, source: Source, detail: str, sample: SampleOf | None = None, *, at: int) -> None:
@@ -226,7 +224,8 @@ class Audit:
         if start >= stop:
             return
         span = slice(start, stop)
-        count = functools.partial(self._count, batch=batch, sources=sources, start=start)
+        count = functools.partial(self._count, sources=sources, start=start,
+                                  sample=lambda i: RowSample.of_row(batch.row(i, sources[i])))
         for code, side in enumerate(SIDES):
             if side in ("left", "right"):
                 count(self.sides.setdefault(side, Hits()), screened.side[span] == code,
@@ -248,24 +247,23 @@ class Audit:
             count(self.full_without_eos, (real == limit) & ~screened.ends_with_eos[span],
                   detail=lambda i: f"fills max_length {limit} and does not end with EOS")
 
-    def _count(self, hits: Hits, flags: np.ndarray, *, batch: RaggedBatch, sources: Sequence[Source], start: int,
-               detail: Callable[[int], str]) -> None:
-        """``hits.add`` for the flagged rows of ``batch`` (sources, ``detail(i)`` and samples made only for the
-        first few kept; ``i`` counts from ``start``)."""
+    def _count(self, hits: Hits, flags: np.ndarray, *, sources: Sequence[Source], start: int,
+               detail: Callable[[int], str], sample: Callable[[int], RowSample | None], at: int | None = None) -> None:
+        """``hits.add`` for the flagged rows of a chunk (sources, ``detail(i)`` and ``sample(start + i)``
+        made only for the first few kept; ``i`` counts from ``start``, the chunk's first row is the
+        audit's row ``at``, by default the next one)."""
+        at = self.stats.rows if at is None else at
         flagged = np.flatnonzero(flags)
         for i in flagged[: self.keep].tolist():  # the first few: ``add`` keeps those that come first
-            source = sources[start + i]
-            hits.add(source, detail(i), self.keep, lambda: RowSample.of_row(batch.row(start + i, source)),
-                     at=self.stats.rows + start + i)
+            hits.add(sources[start + i], detail(i), self.keep, functools.partial(sample, start + i),
+                     at=at + start + i)
         hits.count += max(0, int(flagged.size) - self.keep)
 
     def _pend(self, sources: Sequence[Source], padded_as_given: np.ndarray, sample: Callable[[int], RowSample]) -> None:
         """Keep the rows of the unfinished batch for :meth:`_padded`, when it may flag them
         (``sample(i)`` makes row ``i``'s sample, if it is listed)."""
-        if self._flags_batch_padding:
-            rows = self.stats.rows
-            self.pending.extend((rows + i, source, padded, functools.partial(sample, i))
-                                for i, (source, padded) in enumerate(zip(sources, padded_as_given.tolist())))
+        if self._flags_batch_padding and len(sources):
+            self.pending.append(PendingRows(self.stats.rows, sources, padded_as_given, sample, 0, len(sources)))
 
     @property
     def _flags_batch_padding(self) -> bool:
@@ -284,22 +282,27 @@ class Audit:
         self._padded(self.stats.flush())
 
     def _padded(self, flags: np.ndarray) -> None:
+        """Flag the rows of the training batches completed now (``flags``: batching pads the row) that
+        were not padded as given, when padding them is a problem (MC013, MC007)."""
         if not self._flags_batch_padding:
             return
-        done, self.pending = self.pending[: len(flags)], self.pending[len(flags):]
-        no_pad = self.ctx.pad_id is None
-        right_in_generate = self.ctx.mode == "generate" and self.ctx.layout.padding_side == "right"
+        done, self.pending = take_rows(self.pending, len(flags))
         if not flags.any():
             return
-        for i in np.flatnonzero(flags):
-            at, source, padded_as_given, sample = done[i]
-            if padded_as_given:  # its own padding was checked as given
-                continue
-            if no_pad:
-                self.hit("MC013", source, f"a batch of {self.ctx.batch_size} pads this row, but the tokenizer has "
-                                           "no pad token; choose one with --pad-token", sample, at=at)
-            if right_in_generate:
-                self.hit("MC007", source, "a batch pads this row on the right, in --mode generate", sample, at=at)
+        findings = []
+        if self.ctx.pad_id is None:
+            findings.append(("MC013", f"a batch of {self.ctx.batch_size} pads this row, but the tokenizer has no "
+                                      "pad token; choose one with --pad-token"))
+        if self.ctx.mode == "generate" and self.ctx.layout.padding_side == "right":
+            findings.append(("MC007", "a batch pads this row on the right, in --mode generate"))
+        offset = 0
+        for part in done:
+            padded = flags[offset: offset + len(part)] & ~part.padded_as_given[part.start: part.stop]
+            offset += len(part)
+            for code, message in findings:
+                if code in self.enabled:
+                    self._count(self.hits.setdefault(code, Hits()), padded, sources=part.sources, start=part.start,
+                                detail=lambda i, message=message: message, sample=part.sample, at=part.at)
 
     def skip_log(self, log: SkipLog) -> None:
         self.skipped += log.count
@@ -326,7 +329,7 @@ class Audit:
         self.skipped += other.skipped
         self.setup = {**other.setup, **self.setup}
         self.skipped_first = (self.skipped_first + other.skipped_first)[: self.keep]
-        self.pending = [(at + offset, *rest) for at, *rest in other.pending]
+        self.pending = [dataclasses.replace(part, at=part.at + offset) for part in other.pending]
         if continues:
             self.stats.carry_given = carried[0] + self.stats.carry_given
             self.stats.carry_real = carried[1] + self.stats.carry_real
@@ -336,8 +339,46 @@ class Audit:
         return self
 
 
-def _made(sample: RowSample | None) -> RowSample | None:
-    return sample
+@dataclass(frozen=True)
+class PendingRows:
+    """Rows ``start:stop`` of a chunk whose row 0 is the audit's row ``at``, kept while their training
+    batch is unfinished (:meth:`Audit._padded` flags them when it completes): a chunk's rows stay one
+    entry, however many, and a row's source and sample are looked at only if it is listed."""
+
+    at: int
+    sources: Sequence[Source]  # of the chunk's rows
+    padded_as_given: np.ndarray  # of the chunk's rows: its own padding was checked as given
+    sample: Callable[[int], RowSample | None]  # ``sample(i)``: the chunk's row i, as listed
+    start: int
+    stop: int
+
+    def __len__(self) -> int:
+        return self.stop - self.start
+
+    def made(self) -> PendingRows:
+        """The same rows with their samples made now (a worker's audit is pickled; closures are not)."""
+        samples = [self.sample(i) for i in range(self.start, self.stop)]
+        return PendingRows(self.at + self.start, list(self.sources[self.start: self.stop]),
+                           np.array(self.padded_as_given[self.start: self.stop]), samples.__getitem__, 0, len(samples))
+
+
+def take_rows(pending: list[PendingRows], count: int) -> tuple[list[PendingRows], list[PendingRows]]:
+    """The first ``count`` pending rows, and the rest (a chunk's rows may be cut between the two).
+
+    >>> parts = [PendingRows(0, "ab", np.zeros(2, bool), print, 0, 2), PendingRows(2, "cde", np.zeros(3, bool), print, 0, 3)]
+    >>> [(p.at, p.start, p.stop) for taken in take_rows(parts, 3) for p in taken]
+    [(0, 0, 2), (2, 0, 1), (2, 1, 3)]
+    """
+    taken: list[PendingRows] = []
+    for i, part in enumerate(pending):
+        if count <= 0:
+            return taken, pending[i:]
+        if len(part) > count:
+            cut = part.start + count
+            return [*taken, dataclasses.replace(part, stop=cut)], [dataclasses.replace(part, start=cut), *pending[i + 1:]]
+        taken.append(part)
+        count -= len(part)
+    return taken, []
 
 
 def make_context(tok: TokenizerHandle, config: CheckConfig) -> tuple[Context, ResolvedSettings]:
