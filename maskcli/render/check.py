@@ -22,7 +22,7 @@ def _percent(value: float | None) -> str:
 def render_report(report: Report, color: bool = False) -> str:
     """The whole text report as a string (ANSI colours only when ``color``)."""
     out = io.StringIO()
-    console = Console(file=out, force_terminal=color, no_color=not color, highlight=False,
+    console = Console(file=out, force_terminal=color, no_color=not color, highlight=False, emoji=False,
                       width=shutil.get_terminal_size().columns)
     s = report.summary
     tok = report.tokenizer
