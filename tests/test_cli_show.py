@@ -206,3 +206,15 @@ def test_prompt_completion_rows_show_roles_and_where_the_completion_starts(cli):
                          "--no-matrices").stdout)
     assert doc["sequences"][0]["trained_by_role"] == {"prompt": {"tokens": 12, "trained": 0},
                                                      "completion": {"tokens": 2, "trained": 2}}
+
+
+def test_range_past_a_rows_end_says_so_instead_of_drawing_an_empty_grid(cli):
+    """--range 5:9 on a 2-token row: a note naming the row's tokens, no table, no grid; other rows are drawn."""
+    result = cli("show", "Hello world", "--range", "5:9")
+    assert result.exit_code == 0, result.stderr
+    assert "--range 5:9 starts after this row's last token (0:2)" in result.stdout
+    assert "causal" not in result.stdout.split("sequence 0", 1)[1]  # no grid after the row's headline
+    both = cli("show", "Hello world", "word " * 12, "--range", "5:9", "--padding", "none")
+    assert both.exit_code == 0, both.stderr
+    assert both.stdout.count("starts after this row's last token") == 1
+    assert "showing tokens 5:9 of 13" in both.stdout  # "word " * 12: 12 words and the trailing space

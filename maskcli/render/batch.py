@@ -178,6 +178,12 @@ def render_sequence(
         console.print(headline)
         console.print(Text("  (no tokens)", style="bright_black"))
         return
+    if view.token_range is not None and view.token_range[0] >= length:
+        start, stop = view.token_range
+        console.print(headline)
+        console.print(Text(f"  --range {start}:{'' if stop is None else stop} starts after this row's last token "
+                           f"(0:{length})", style="yellow"))
+        return
     style = GridStyle(compact=view.compact, ascii=ascii_glyphs)
     window = fit_window(length, console.width, view, style)
     if view.masks is None:
