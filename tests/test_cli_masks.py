@@ -156,6 +156,21 @@ def test_diff_reports_cells_rows_and_grid(tmp_path):
     assert data["equal"] is False
 
 
+def test_diff_of_many_rows_lists_the_first_and_counts_them(tmp_path):
+    """A 40x40 causal mask against an all-attend one: 39 rows differ; the line lists 10 and says 39,
+    the JSON lists all 39."""
+    causal = tmp_path / "causal.npy"
+    np.save(causal, np.tril(np.ones((40, 40), dtype=bool)))
+    full = tmp_path / "full.npy"
+    np.save(full, np.ones((40, 40), dtype=bool))
+    result = run("diff", str(causal), str(full), "--convention", "hf")
+    assert result.exit_code == 1
+    line = " ".join(result.stdout.split())  # the summary may wrap at the terminal's width
+    assert "780 of 1600 cells differ in rows [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, ...] (39 rows) (only A attends: 0" in line
+    data = json.loads(run("diff", str(causal), str(full), "--convention", "hf", "--json").stdout)
+    assert data["masks"][0]["differing_rows"] == list(range(39))
+
+
 def build_window_2() -> np.ndarray:
     from maskcli.masks.kinds import RowContext, build_mask, parse_spec
 

@@ -19,6 +19,20 @@ from maskcli.errors import InputError
 from maskcli.masks.io import MaskFile
 
 
+SHOWN_ROWS = 10  # rows a summary line lists (the JSON lists them all)
+
+
+def rows_text(rows: list[int]) -> str:
+    """The differing rows for one line: all of them, or the first :data:`SHOWN_ROWS` and how many.
+
+    >>> rows_text([2, 3]), rows_text(list(range(4, 100)))
+    ('[2, 3]', '[4, 5, 6, 7, 8, 9, 10, 11, 12, 13, ...] (96 rows)')
+    """
+    if len(rows) <= SHOWN_ROWS:
+        return str(rows)
+    return f"[{', '.join(map(str, rows[:SHOWN_ROWS]))}, ...] ({len(rows)} rows)"
+
+
 @dataclass(frozen=True)
 class MaskDiff:
     name: str
@@ -62,7 +76,7 @@ class MaskDiff:
             return problem
         if self.equal:
             return f"equal ({self.a.size} cells)"
-        return (f"{self.only_a + self.only_b} of {self.a.size} cells differ in rows {self.differing_rows()} "
+        return (f"{self.only_a + self.only_b} of {self.a.size} cells differ in rows {rows_text(self.differing_rows())} "
                 f"(only A attends: {self.only_a}, only B attends: {self.only_b})")
 
     def describe(self) -> dict:
