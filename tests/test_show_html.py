@@ -97,3 +97,19 @@ def test_the_page_carries_what_each_token_reads(tmp_path):
     seq = data["batches"][0]["sequences"][0]
     assert seq["tokens"][0] == "ãģĵ" and seq["texts"][0] == "こ"
     assert "".join(seq["texts"]) == "こんにちは 👋"
+
+
+def test_a_long_file_pages_its_first_batches_only(tmp_path, monkeypatch):
+    """The page holds whole batches up to MAX_PAGE_SEQUENCES sequences and says how many were read;
+    the terminal still shows every row (memory stays bounded on a file of any length)."""
+    import maskcli.render.show_page
+
+    monkeypatch.setattr(maskcli.render.show_page, "MAX_PAGE_SEQUENCES", 10)
+    texts = tmp_path / "texts.txt"
+    texts.write_text("".join(f"line {i}\n" for i in range(30)), encoding="utf-8")
+    html, data, stdout = show_page(tmp_path, "-f", str(texts), "--batch-size", "8")
+    assert [len(batch["sequences"]) for batch in data["batches"]] == [8, 8]
+    assert "2 batches, 16 sequences (the first 16 of 30; pick others with --rows)" in html
+    assert "texts.txt:30," in stdout  # the last row's headline
+    short = show_page(tmp_path, "-f", str(texts), "--batch-size", "8", "--rows", "0:5")[0]
+    assert "1 batch, 5 sequences ·" in short

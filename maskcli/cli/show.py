@@ -384,6 +384,8 @@ def emit_batches(
         from maskcli.render.blocks import render_rows_blocks
 
     page, pictures = pictures.html, pictures._replace(html=None)  # --html: the interactive page, not the recording
+    if page:
+        from maskcli.render.show_page import MAX_PAGE_SEQUENCES, to_html
     shown: list = []
     console = stdout_console()
     pictures.record(console)
@@ -392,7 +394,7 @@ def emit_batches(
     render_header(console, tok)
     grid_view = View(token_range=view.token_range, compact=view.compact, masks=request if wants_grids(request) else None,
                      layers=view.layers)
-    panels, seen = [], 0
+    panels, kept, read = [], 0, 0
     for number, analysis in enumerate(itertools.chain([first] if first else [], stream)):
         batch = analysis.batch
         title = f"batch {number} · {batch.location} · {', '.join(batch.shapes)}" if titled else ""
@@ -401,18 +403,18 @@ def emit_batches(
         else:
             render_batch(console, tok, analysis.rows, grid_view, title=title)
         if pictures.png:  # only the first MAX_PICTURED sequences are kept (and drawn)
-            seen += len(analysis.rows)
             panels += batch_panels(analysis.rows[:max(0, MAX_PICTURED - len(panels))], f"batch {number} · " if titled else "")
-        if page:
+        if page and kept < MAX_PAGE_SEQUENCES:  # whole batches, up to the cap
             shown.append(analysis)
+            kept += len(analysis.rows)
+        read += len(analysis.rows)
     if page:
         from maskcli.output import write_atomic
-        from maskcli.render.show_page import to_html
 
-        write_atomic(page, to_html(tok, shown, titled))
+        write_atomic(page, to_html(tok, shown, titled, read))
     caption = mask_caption(request)
-    if seen > len(panels):
-        caption += f"\nthe first {len(panels)} of {seen} sequences (pick others with --rows)"
+    if pictures.png and read > len(panels):
+        caption += f"\nthe first {len(panels)} of {read} sequences (pick others with --rows)"
     pictures.write(console, "maskcli show", lambda: panels, caption, view.token_range, view.block_size)
 
 

@@ -32,16 +32,23 @@ MAX_TILES = 64  # tiles per side of the block view
 CHUNK_CELLS = 1 << 22  # cells of reason codes computed at once
 
 
-def to_html(tok: TokenizerHandle, analyses: Sequence[BatchAnalysis], titled: bool = False) -> str:
-    """The page of every batch ``show`` read (``titled``: the batches came from files)."""
+MAX_PAGE_SEQUENCES = 256  # a page holds the first batches up to this many sequences: memory and page stay bounded
+
+
+def to_html(tok: TokenizerHandle, analyses: Sequence[BatchAnalysis], titled: bool = False,
+            read: int | None = None) -> str:
+    """The page of the batches ``show`` read (``titled``: the batches came from files); ``read``, when
+    more than they hold, is how many sequences were read in all (the page holds the first batches,
+    about :data:`MAX_PAGE_SEQUENCES` sequences)."""
     data = {
         "tokenizer": tok.describe(),
         "batches": [batch_data(number, analysis, titled) for number, analysis in enumerate(analyses)],
         "window": WINDOW,
     }
     rows = sum(len(a.rows) for a in analyses)
-    meta = (f"{len(analyses)} batch{'es' if len(analyses) != 1 else ''}, {rows} sequence{'s' if rows != 1 else ''} · "
-            f"tokenizer {tok.name} (pad {'none' if tok.pad_token is None else repr(tok.pad_token)})")
+    meta = (f"{len(analyses)} batch{'es' if len(analyses) != 1 else ''}, {rows} sequence{'s' if rows != 1 else ''}"
+            + (f" (the first {rows} of {read}; pick others with --rows)" if read is not None and read > rows else "")
+            + f" · tokenizer {tok.name} (pad {'none' if tok.pad_token is None else repr(tok.pad_token)})")
     body = (f'<header><h1>maskcli show</h1><p class="muted" id="meta">{escape(meta)}</p>'
             '<nav class="show-nav"><label>batch <select id="batch"></select></label> '
             '<label>sequence <select id="sequence"></select></label></nav></header>'
