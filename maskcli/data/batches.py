@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from maskcli.data.encoding import EncodedRows, EncodeSettings, ResolvedSettings, encodings_to_rows, tokenize
 from maskcli.errors import InputError
@@ -175,8 +175,7 @@ def interpreted(
         yield pending
 
 
-@dataclass(frozen=True, eq=False)  # Rust encodings: no field-wise == (identity)
-class Tokenized:
+class Tokenized(NamedTuple):
     """A batch whose text records went through the Rust tokenizer, not yet turned into rows."""
 
     items: list[TextRecord | Row]
