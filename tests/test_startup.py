@@ -69,17 +69,22 @@ OPTION_MODULES = {
     "maskcli.masks.receptive": ["a b c d", "--mask", "window:1", "--layers", "2"],
     "maskcli.sft.options": ["a b c d", "--sft"],
     "csv": ["-f", "{dir}/texts.csv"],
+    "maskcli.data.readers": ["-f", "{dir}/texts.csv"],  # TEXT arguments read no file
+    "maskcli.data.remote": ["-f", "{dir}/texts.csv"],
+    "maskcli.data.chat_template": ["-f", "{dir}/chat.jsonl", "-t", "{chat}"],
+    "maskcli.masks.conventions": ["a b c d", "--json"],
     "maskcli.masks.model_config": ["a b c d", "--model-config", "{dir}/missing.json"],  # fails once imported
 }
 
 
-def test_show_imports_the_modules_of_its_options_only_with_them(tmp_path):
+def test_show_imports_the_modules_of_its_options_only_with_them(tmp_path, chat_tokenizer_dir):
     (tmp_path / "texts.csv").write_text("text\nHello world\n")
+    (tmp_path / "chat.jsonl").write_text(json.dumps({"messages": [{"role": "user", "content": "Hi"}]}) + "\n")
     result, modules = probe("show", "Hello world")
     assert "sequence 0" in result.stdout
     assert not modules & set(OPTION_MODULES)
     for module, args in OPTION_MODULES.items():
-        result, modules = probe("show", *(a.format(dir=tmp_path) for a in args))
+        result, modules = probe("show", *(a.format(dir=tmp_path, chat=chat_tokenizer_dir) for a in args))
         errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
         assert bool(errors) == ("--model-config" in args), (args, errors)
         assert module in modules, args  # the probe can tell: the assertion above is not vacuous

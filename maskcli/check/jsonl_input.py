@@ -31,8 +31,8 @@ from maskcli.check.config import CheckConfig
 from maskcli.check.rows import Context
 from maskcli.data.batches import SkipLog, prefetched, without_errors
 from maskcli.data.encoding import ResolvedSettings
-from maskcli.data.readers import STDIN, RowError, decoded_lines, detect_format, file_head, iter_records, jsonl_records
-from maskcli.data.records import Source
+from maskcli.data.readers import STDIN, decoded_lines, detect_format, file_head, iter_records, jsonl_records
+from maskcli.data.records import RowError, Source
 from maskcli.data.tokenizer import TokenizerHandle
 
 BLOCK_BYTES = 2 << 20
@@ -61,7 +61,7 @@ def jsonl_pieces(paths: Sequence[str], fmt: str | None, field: str) -> Iterator[
 @dataclass(frozen=True)
 class Piece:
     """Consecutive rows of the input: laid out (``ragged``, named by ``sources``) or ``records`` to read
-    one by one (``(source, record)`` pairs, a malformed one as its :class:`~maskcli.data.readers.RowError`)."""
+    one by one (``(source, record)`` pairs, a malformed one as its :class:`~maskcli.data.records.RowError`)."""
 
     sources: Sequence[Source] = ()
     ragged: RaggedBatch | None = None

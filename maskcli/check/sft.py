@@ -26,8 +26,7 @@ from maskcli.check.samples import RowSample
 from maskcli.check.shards import Shard, shard_records
 from maskcli.check.sft_findings import example_issues
 from maskcli.check.workers import results_in_order
-from maskcli.data.readers import RowError
-from maskcli.data.records import Source
+from maskcli.data.records import RowError, Source
 from maskcli.sft.options import SFTOptions, default_max_length
 from maskcli.sft.pipeline import collated_batches
 from maskcli.sft.prepare import Dropped, Example, NoAssistantTokens, NoGenerationTags, Preparer, prepared

@@ -311,7 +311,7 @@ def _records(shard: Shard, fmt: str | None, log: SkipLog) -> Iterable[tuple[Sour
 
 def shard_records(shard: Shard, fmt: str | None) -> Iterable[tuple[Source, object]]:
     """``(source, record)`` of a shard, named as the local reader names them; a record that cannot be
-    read is a :class:`~maskcli.data.readers.RowError` in its place, as the readers give them."""
+    read is a :class:`~maskcli.data.records.RowError` in its place, as the readers give them."""
     if shard.kind in ("file", "lines"):
         span = shard.part if isinstance(shard.part, LineSpan) else None
         return iter_records(shard.path, fmt, span)

@@ -11,13 +11,11 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
-from maskcli.data import remote
 from maskcli.data.encoding import EncodedRows, EncodeSettings, ResolvedSettings, encodings_to_rows, tokenize
 from maskcli.errors import InputError
-from maskcli.data.readers import RowError, iter_records
-from maskcli.data.records import Row, Source
+from maskcli.data.records import Row, RowError, Source
 from maskcli.data.shapes import TextRecord, interpret
 from maskcli.data.tokenizer import TokenizerHandle
 
@@ -65,7 +63,7 @@ class Selection:
         return min(ends) if ends else None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # rows of arrays: no field-wise == (identity)
 class Batch:
     rows: list[Row]
     resolved: ResolvedSettings | None  # None when no row of the batch was tokenized
@@ -86,12 +84,16 @@ class Batch:
 def selected_records(
     paths: Iterable[str], fmt: str | None, selection: Selection, log: SkipLog
 ) -> Iterator[tuple[Source, object]]:
-    """Records of all inputs in order (URL patterns expanded: :func:`remote.expand`), restricted to the
-    selection; malformed ones go to ``log``."""
+    """Records of all inputs in order (URL patterns expanded: :func:`maskcli.data.remote.expand`),
+    restricted to the selection; malformed ones go to ``log``."""
+    from maskcli.data import remote  # the readers load with the first file: TEXT arguments need none
+
     return without_errors(_selected(remote.expand(paths), fmt, selection), log)
 
 
 def _selected(paths: Iterable[str], fmt: str | None, selection: Selection) -> Iterator[tuple[Source, object]]:
+    from maskcli.data.readers import iter_records
+
     index = 0
     end = selection.end
     for path in paths:
@@ -173,8 +175,7 @@ def interpreted(
         yield pending
 
 
-@dataclass(frozen=True)
-class Tokenized:
+class Tokenized(NamedTuple):
     """A batch whose text records went through the Rust tokenizer, not yet turned into rows."""
 
     items: list[TextRecord | Row]

@@ -19,7 +19,7 @@ from maskcli.data.tokenizer import TokenizerHandle
 IGNORE_INDEX = -100
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # arrays: no field-wise == (identity)
 class RowFacts:
     tokens: list[str | None]
     texts: list[str]  # what a person reads per token (byte pieces merged: maskcli.data.token_text)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # arrays: no field-wise == (identity)
 class MaskDisagreement:
     masked_real: np.ndarray  # positions with mask 0 whose token is not the pad token
     attended_pad: np.ndarray  # attended pad-id tokens in the run at the padded edge

@@ -22,7 +22,7 @@ from typing import Any, BinaryIO
 
 from maskcli.data import remote
 from maskcli.errors import InputError
-from maskcli.data.records import Source
+from maskcli.data.records import RowError, Source
 
 FORMATS = ("text", "jsonl", "json", "csv", "tsv", "parquet", "arrow")
 EXTENSIONS = {
@@ -39,14 +39,6 @@ EXTENSIONS = {
 }
 STDIN = "-"
 CSV_FIELD_LIMIT = 2**31 - 1  # csv's default is 128 KiB; a record's size is bounded by memory, not csv
-
-
-class RowError(InputError):
-    """A bad record: with ``--on-error skip`` it is counted and skipped instead of fatal."""
-
-    def __init__(self, source: Source, message: str) -> None:
-        super().__init__(f"{source}: {message}")
-        self.source = source
 
 
 def detect_format(path: str, declared: str | None, head: bytes = b"") -> str:

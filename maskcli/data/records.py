@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from maskcli.errors import InputError
+
 
 @dataclass(frozen=True)
 class Source:
@@ -27,7 +29,15 @@ class Source:
         return f"{self.path}:{self.line}" if self.line is not None else f"{self.path}[{self.row}]"
 
 
-@dataclass(frozen=True)
+class RowError(InputError):
+    """A bad record: with ``--on-error skip`` it is counted and skipped instead of fatal."""
+
+    def __init__(self, source: Source, message: str) -> None:
+        super().__init__(f"{source}: {message}")
+        self.source = source
+
+
+@dataclass(frozen=True, eq=False)  # arrays: no field-wise == (identity)
 class Row:
     """One sequence: ``input_ids`` plus whichever of the other fields the record had.
 

@@ -23,9 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from maskcli.data.chat_template import render_chat
-from maskcli.data.readers import RowError
-from maskcli.data.records import Row, Source
+from maskcli.data.records import Row, RowError, Source
 from maskcli.data.tokenizer import TokenizerHandle
 
 TOKEN_FIELDS = ("input_ids", "attention_mask", "labels", "position_ids", "token_type_ids")
@@ -120,6 +118,8 @@ def _messages(source: Source, value: Any, field: str, role_key: str, content_key
 
 
 def _chat(source: Source, tok: TokenizerHandle, messages: list[dict], shape: str) -> TextRecord:
+    from maskcli.data.chat_template import render_chat  # chat records only: no jinja2 set-up for text
+
     if not tok.chat_template:
         raise RowError(
             source,

@@ -26,7 +26,7 @@ NO_MAX_LENGTH = int(1e30)
 SPECIAL_ALIASES = ("eos", "bos", "unk")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # one per loaded tokenizer: identity
 class TokenizerHandle:
     """A Rust tokenizer plus the special-token facts transformers keeps beside it."""
 

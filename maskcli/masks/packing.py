@@ -24,7 +24,7 @@ import numpy as np
 from maskcli.errors import InputError
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # arrays: no field-wise == (identity)
 class Packing:
     """Per token: its document id and its position inside the document; ``source`` names the rule."""
 

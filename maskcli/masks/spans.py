@@ -27,7 +27,7 @@ import numpy as np
 SpanFn = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # arrays: no field-wise == (identity)
 class SpanMask:
     """A square ``length x length`` mask: row ``q`` attends to the union of its intervals."""
 

@@ -35,7 +35,7 @@ ATTEND_CONVENTION = "bool: True = may attend (ANDed with the row's key padding)"
 REQUIRED: Any = object()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # arrays: no field-wise == (identity)
 class RowContext:
     """What a mask kind may read about one row.
 
@@ -122,7 +122,7 @@ def form(value: Any) -> str:
     return "+".join(str(v) for v in value) if isinstance(value, tuple) else str(value)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # one registry entry per kind: identity
 class Kind:
     """One mask kind: parameters, predicate (as text and as code), reading, reference, convention.
 

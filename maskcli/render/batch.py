@@ -8,8 +8,7 @@ note naming the window.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from rich.console import Console
 from rich.text import Text
@@ -22,8 +21,7 @@ from maskcli.show.analysis import RowAnalysis
 from maskcli.show.lints import empty_rows_message
 
 
-@dataclass(frozen=True)
-class View:
+class View(NamedTuple):
     """What part of each sequence to draw and how densely."""
 
     token_range: tuple[int, int | None] | None = None

@@ -10,7 +10,7 @@ The glyph alone carries the meaning (NO_COLOR, pipes); colour only repeats it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from rich.text import Text
@@ -24,8 +24,7 @@ ROW_PAD, ROW_EMPTY = "P", "!"
 LABEL_WIDTH = 12
 
 
-@dataclass(frozen=True)
-class GridStyle:
+class GridStyle(NamedTuple):
     compact: bool = False
     ascii: bool = False
 

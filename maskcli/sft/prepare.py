@@ -19,8 +19,7 @@ from typing import Any
 from maskcli.data.encoding import EncodeSettings, tokenize
 from maskcli.errors import InputError
 from maskcli.data.facts import IGNORE_INDEX
-from maskcli.data.readers import RowError
-from maskcli.data.records import Source
+from maskcli.data.records import RowError, Source
 from maskcli.sft.chat import has_generation_tags, render_chat
 from maskcli.sft.given import Comparison, compare, source_record, wants_comparison
 from maskcli.sft.options import SFTOptions

@@ -50,7 +50,7 @@ PACKED_TITLE = "combined (per document)"
 DENSE_CELLS = 2**26  # cells of one matrix built for an output (an 8192 x 8192 mask), as view/diff read
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # arrays: no field-wise == (identity)
 class MaskResult:
     """One mask of a row: its spec, its cells (as a :class:`Panel`, spans or dense), the
     queries that attend to no key in the whole row (NaN after softmax), and the row context it
@@ -74,7 +74,7 @@ class MaskResult:
         return np.asarray(self.panel.mask, dtype=bool)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # arrays: no field-wise == (identity)
 class RowAnalysis:
     row: Row
     facts: RowFacts
@@ -96,7 +96,7 @@ class RowAnalysis:
         return self.requested or tuple(m for m in self.masks if m.name in defaults)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # rows of arrays: no field-wise == (identity)
 class BatchAnalysis:
     tokenizer: TokenizerHandle
     request: MaskRequest

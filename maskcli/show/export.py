@@ -52,7 +52,7 @@ def batch_document(batch: BatchAnalysis, matrix=None) -> dict[str, Any]:
         "tokenizer": batch.tokenizer.describe(),
         "settings": batch.resolved.describe() if batch.resolved else None,
         "sequences": [sequence_record(batch, i, row, matrix) for i, row in enumerate(batch.rows)],
-        "mask_convention": request.convention_info(),
+        "mask_convention": conventions.describe(request.convention, request.dtype),
     }
     if request.convention != DEFAULT_CONVENTION:
         document["convention"] = f"rows are queries, columns are keys; {document['mask_convention']['meaning']}"

@@ -16,7 +16,7 @@ import numpy as np
 from maskcli.masks.spans import SpanMask
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # arrays: no field-wise == (identity)
 class Panel:
     title: str
     mask: np.ndarray | SpanMask

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from maskcli.masks import conventions, packing
+from maskcli.masks import packing
 from maskcli.masks.kinds import RowContext
 
 if TYPE_CHECKING:  # annotations only: a show without --model-config imports no model_config
@@ -41,9 +41,6 @@ class MaskRequest:
         for spec in (*self.specs, *(panel.spec for panel in self.layers if panel.spec)):
             seen.setdefault(spec.text, spec)
         return tuple(seen.values())
-
-    def convention_info(self) -> dict:
-        return conventions.describe(self.convention, self.dtype)
 
     def titles(self) -> dict[str, str]:
         """Grid titles: the spec, or for a model config's layer type its layers too."""
