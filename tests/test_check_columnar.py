@@ -1,5 +1,6 @@
 """The columnar screen against the row-at-a-time checks: it never passes a row that has an issue
-(but MC008, which the audit counts from the lengths)."""
+(but MC008, which the audit counts from the lengths, and MC013 without a pad token, from the masked
+positions)."""
 
 from __future__ import annotations
 
@@ -73,7 +74,9 @@ def test_a_row_the_screen_passes_is_clean_row_by_row(contexts, batch, present, w
         row = ragged.row(i, Source("t", row=i))
         result = pretokenized_row(row, ctx)
         issues = [code for code, _ in result.issues + label_issues(row)]
-        if set(issues) - {"MC008"}:  # the audit reports MC008 of a passed row from its real length
+        # the audit reports MC008 of a passed row from its real length, MC013 (no pad token) from its masked count
+        in_bulk = {"MC008", "MC013"} if ctx.pad_id is None else {"MC008"}
+        if set(issues) - in_bulk:
             assert screened.suspect[i], (record, issues)
         if not screened.suspect[i]:
             assert SIDES[screened.side[i]] == result.side
@@ -81,6 +84,8 @@ def test_a_row_the_screen_passes_is_clean_row_by_row(contexts, batch, present, w
             assert bool(screened.ends_with_eos[i]) == result.ends_with_eos
             assert (None if screened.trained is None else screened.trained[i]) == result.trained
             assert ("MC008" in issues) == (ctx.limit is not None and result.real > ctx.limit)
+            if ctx.pad_id is None and "attention_mask" in present:
+                assert ("MC013" in issues) == (screened.masked[i] > 0)
 
 
 def test_clean_pipeline_rows_are_not_suspect(contexts):

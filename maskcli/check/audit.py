@@ -39,7 +39,8 @@ from maskcli.check.config import CheckConfig
 from maskcli.check.registry import select_checks
 from maskcli.check.samples import RowSample
 from maskcli.check.sft_findings import label_issues
-from maskcli.check.rows import Context, RowAudit, TextChunk, TextFacts, pretokenized_row, text_issues, tokenized_rows
+from maskcli.check.rows import (Context, RowAudit, TextChunk, TextFacts, no_pad_token_detail, pretokenized_row, text_issues,
+                                tokenized_rows)
 from maskcli.check.stats import Stats
 from maskcli.data.encoding import EncodedRows, EncodeSettings, ResolvedSettings, resolve_settings
 from maskcli.errors import InputError
@@ -231,6 +232,9 @@ class Audit:
                 count(self.sides.setdefault(side, Hits()), screened.side[span] == code,
                       detail=lambda i, side=side: f"padded on the {side}")
         real = screened.real[span]
+        if screened.masked is not None and "MC013" in self.enabled:
+            masked = screened.masked[span]
+            count(self.hits.setdefault("MC013", Hits()), masked > 0, detail=lambda i: no_pad_token_detail(int(masked[i])))
         if screened.trained is not None:
             self.stats.add_labels(stop - start, int(real.sum()), int(screened.trained[span].sum()))
         limit = self.ctx.limit

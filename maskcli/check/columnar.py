@@ -11,7 +11,8 @@ runs numpy over the flat arrays, with no Python loop per row, and splits the row
   :func:`~maskcli.check.rows.pretokenized_row`, so every finding keeps its exact wording.
 
 The screen may flag a clean row (it then costs a row check), never pass one with an issue other
-than MC008 (more real tokens than max_length), which the caller reports from ``real`` itself:
+than MC008 (more real tokens than max_length), which the caller reports from ``real`` itself, and
+MC013 when the tokenizer has no pad token (masked positions), reported from ``masked``:
 tests/test_check_columnar.py holds that against the row-at-a-time checks on random data.
 """
 
@@ -103,6 +104,7 @@ class Screened:
     real: np.ndarray  # attended tokens
     trained: np.ndarray | None  # trained labels on real tokens; None without a labels column
     ends_with_eos: np.ndarray  # bool
+    masked: np.ndarray | None = None  # masked positions, when the tokenizer has no pad token (MC013 if any)
 
 
 def screen(batch: RaggedBatch, ctx: Context) -> Screened:
@@ -137,7 +139,10 @@ def screen(batch: RaggedBatch, ctx: Context) -> Screened:
     # the one run of real tokens of a row that is not suspect yet (in bounds, meaningless, for the others)
     safe_first = np.where(edge_masked[0], offsets[1:] - real, starts).clip(0, ids.size - 1)
     safe_last = (safe_first + real - 1).clip(0, ids.size - 1)
-    if given_mask:
+    masked = None
+    if given_mask and ctx.pad_id is None:  # MC013 for every padded row: counted here, not row by row
+        masked = lengths - real
+    elif given_mask:
         suspect |= _pads_may_disagree(ids, mask, rows, ctx, safe_first, safe_last, edge_masked, starts)
     trained_count = None
     if "labels" in batch.columns:
@@ -160,7 +165,7 @@ def screen(batch: RaggedBatch, ctx: Context) -> Screened:
     ends_with_eos = (real > 0) & (ids[safe_last] == ctx.eos_id)
     if ctx.require_eos:  # MC014
         suspect |= ~ends_with_eos
-    return Screened(suspect, side, real, trained_count, ends_with_eos)
+    return Screened(suspect, side, real, trained_count, ends_with_eos, masked)
 
 
 class _PerRow:
@@ -215,9 +220,7 @@ def _labels_may_be_odd(batch: RaggedBatch, rows: _PerRow, trained: np.ndarray, l
 
 def _pads_may_disagree(ids: np.ndarray, mask: np.ndarray, rows: _PerRow, ctx: Context,
                        first: np.ndarray, last: np.ndarray, edge_masked: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """MC003 / MC013: masked real tokens, or attended pad tokens other than one real EOS (BOS) at the edge."""
-    if ctx.pad_id is None:
-        return rows.any(~mask)  # MC013: masked positions without a pad token
+    """MC003: masked real tokens, or attended pad tokens other than one real EOS (BOS) at the edge."""
     is_pad = ids == ctx.pad_id
     flags = rows.any(~mask & ~is_pad)
     attended_pad = np.flatnonzero(mask & is_pad)  # few: at most one per clean row

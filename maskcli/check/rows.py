@@ -107,11 +107,16 @@ def pretokenized_row(row: Row, ctx: Context) -> RowAudit:
     return RowAudit(issues, side, int(real.size), trained, bool(last == ctx.eos_id))
 
 
+def no_pad_token_detail(masked: int) -> str:
+    """MC013 of a pre-tokenized row with ``masked`` masked positions, the tokenizer having no pad token."""
+    return (f"{masked} masked (padding) position(s), but the tokenizer has no pad token: name the pad your "
+            "pipeline used with --pad-token")
+
+
 def _mask_vs_pads(row: Row, ctx: Context, mask: np.ndarray) -> list[Issue]:
     if ctx.pad_id is None:
         masked = int(np.count_nonzero(~mask))
-        return [("MC013", f"{masked} masked (padding) position(s), but the tokenizer has no pad token: name the "
-                          "pad your pipeline used with --pad-token")] if masked else []
+        return [("MC013", no_pad_token_detail(masked))] if masked else []
     disagreement = pad_disagreement(row, ctx.pad_id, ctx.bos_id, ctx.eos_id)
     if not disagreement:
         return []
