@@ -8,7 +8,7 @@ import dataclasses
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from check_fixtures import CLEAN_GENERATE_ROWS, CLEAN_ROWS, EOT, PLANTED_ROWS
@@ -103,6 +103,8 @@ def test_clean_pipeline_rows_are_not_suspect(contexts):
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(batch=st.lists(rows(), min_size=1, max_size=40), present=st.sets(st.sampled_from(COLUMNS[1:])),
        which=st.integers(0, len(CONFIGS) - 1), split=st.integers(1, 40), batch_size=st.integers(1, 5))
+@example(batch=[{"input_ids": [EOT], "attention_mask": [1], "labels": [EOT], "position_ids": [0], "token_type_ids": [0]}],
+         present={"attention_mask"}, which=3, split=1, batch_size=1)  # no pad token, nothing masked: no MC013 finding
 def test_the_columnar_engine_reports_what_the_row_engine_does(batch, present, which, split, batch_size):
     """Whole reports (findings, the rows they list, statistics), engine against engine."""
     config = dataclasses.replace(CONFIGS[which], batch_size=batch_size, rows_per_finding=3)

@@ -232,8 +232,8 @@ class Audit:
                 count(self.sides.setdefault(side, Hits()), screened.side[span] == code,
                       detail=lambda i, side=side: f"padded on the {side}")
         real = screened.real[span]
-        if screened.masked is not None and "MC013" in self.enabled:
-            masked = screened.masked[span]
+        masked = None if screened.masked is None else screened.masked[span]
+        if masked is not None and "MC013" in self.enabled and masked.any():
             count(self.hits.setdefault("MC013", Hits()), masked > 0, detail=lambda i: no_pad_token_detail(int(masked[i])))
         if screened.trained is not None:
             self.stats.add_labels(stop - start, int(real.sum()), int(screened.trained[span].sum()))
@@ -304,7 +304,7 @@ class Audit:
             padded = flags[offset: offset + len(part)] & ~part.padded_as_given[part.start: part.stop]
             offset += len(part)
             for code, message in findings:
-                if code in self.enabled:
+                if code in self.enabled and padded.any():  # a finding only with a row
                     self._count(self.hits.setdefault(code, Hits()), padded, sources=part.sources, start=part.start,
                                 detail=lambda i, message=message: message, sample=part.sample, at=part.at)
 
