@@ -225,31 +225,36 @@ class Audit:
         if start >= stop:
             return
         span = slice(start, stop)
-        count = functools.partial(self._count, sources=sources, start=start,
-                                  sample=lambda i: RowSample.of_row(batch.row(i, sources[i])))
+        rows = dict(sources=sources, start=start, sample=lambda i: RowSample.of_row(batch.row(i, sources[i])))
+        count = functools.partial(self._count, **rows)
         for code, side in enumerate(SIDES):
             if side in ("left", "right"):
                 count(self.sides.setdefault(side, Hits()), screened.side[span] == code,
                       detail=lambda i, side=side: f"padded on the {side}")
         real = screened.real[span]
-        masked = None if screened.masked is None else screened.masked[span]
-        if masked is not None and "MC013" in self.enabled and masked.any():
-            count(self.hits.setdefault("MC013", Hits()), masked > 0, detail=lambda i: no_pad_token_detail(int(masked[i])))
+        if screened.masked is not None:
+            masked = screened.masked[span]
+            self.hit_rows("MC013", masked > 0, detail=lambda i: no_pad_token_detail(int(masked[i])), **rows)
         if screened.trained is not None:
             self.stats.add_labels(stop - start, int(real.sum()), int(screened.trained[span].sum()))
         limit = self.ctx.limit
         if limit is not None:  # the screen passes over-long rows without another issue: MC008 only
             over = real > limit
             self.stats.over_limit_rows += int(over.sum())
-            if "MC008" in self.enabled and over.any():
-                count(self.hits.setdefault("MC008", Hits()), over,
-                      detail=lambda i: f"{real[i]} real tokens, longer than max_length {limit}")
+            self.hit_rows("MC008", over, detail=lambda i: f"{real[i]} real tokens, longer than max_length {limit}",
+                          **rows)
         if limit is not None and self.ctx.eos_id is not None:
             short = (real > 0) & (real < limit)
             self.short_rows += int(short.sum())
             self.short_rows_with_eos += int((short & screened.ends_with_eos[span]).sum())
             count(self.full_without_eos, (real == limit) & ~screened.ends_with_eos[span],
                   detail=lambda i: f"fills max_length {limit} and does not end with EOS")
+
+    def hit_rows(self, code: str, flags: np.ndarray, **rows: Any) -> None:
+        """The rows ``flags`` marks have issue ``code`` (:meth:`hit` for a chunk's rows at once; ``rows``:
+        as :meth:`_count` takes them). A finding is made only when a row is flagged."""
+        if code in self.enabled and flags.any():
+            self._count(self.hits.setdefault(code, Hits()), flags, **rows)
 
     def _count(self, hits: Hits, flags: np.ndarray, *, sources: Sequence[Source], start: int,
                detail: Callable[[int], str], sample: Callable[[int], RowSample | None], at: int | None = None) -> None:
@@ -304,9 +309,8 @@ class Audit:
             padded = flags[offset: offset + len(part)] & ~part.padded_as_given[part.start: part.stop]
             offset += len(part)
             for code, message in findings:
-                if code in self.enabled and padded.any():  # a finding only with a row
-                    self._count(self.hits.setdefault(code, Hits()), padded, sources=part.sources, start=part.start,
-                                detail=lambda i, message=message: message, sample=part.sample, at=part.at)
+                self.hit_rows(code, padded, sources=part.sources, start=part.start,
+                              detail=lambda i, message=message: message, sample=part.sample, at=part.at)
 
     def skip_log(self, log: SkipLog) -> None:
         self.skipped += log.count

@@ -16,7 +16,8 @@ from rich.text import Text
 from maskcli.data.facts import RowFacts
 from maskcli.data.records import Row
 from maskcli.data.tokenizer import TokenizerHandle
-from maskcli.render.grids import GridStyle, ascii_only, fit_width, grid_width, legend, mask_grid, printable, side_by_side, token_window
+from maskcli.render.grids import (GridStyle, ascii_only, fit_width, grid_width, legend, mask_grid, printable, range_text,
+                                  side_by_side, token_window)
 from maskcli.show.analysis import RowAnalysis
 from maskcli.show.lints import empty_rows_message
 
@@ -177,10 +178,9 @@ def render_sequence(
         console.print(Text("  (no tokens)", style="bright_black"))
         return
     if view.token_range is not None and view.token_range[0] >= length:
-        start, stop = view.token_range
         console.print(headline)
-        console.print(Text(f"  --range {start}:{'' if stop is None else stop} starts after this row's last token "
-                           f"(0:{length})", style="yellow"))
+        console.print(Text(f"  --range {range_text(view.token_range)} starts after this row's last token (0:{length})",
+                           style="yellow"))
         return
     style = GridStyle(compact=view.compact, ascii=ascii_glyphs)
     window = fit_window(length, console.width, view, style)

@@ -214,14 +214,19 @@ def token_window(length: int, token_range: tuple[int, int | None] | None) -> tup
     return min(start, stop), stop
 
 
+def range_text(token_range: tuple[int, int | None]) -> str:
+    """``--range`` as the user wrote it: ``(5, 9)`` -> ``5:9``, ``(5, None)`` -> ``5:``."""
+    start, stop = token_range
+    return f"{start}:{'' if stop is None else stop}"
+
+
 def zoom_window(length: int, token_range: tuple[int, int | None] | None, width: int, style: GridStyle,
                 rows: np.ndarray | None = None) -> tuple[int, int]:
     """The tokens of a ``length``-token mask to draw: ``--range`` (which must start inside it),
     cut to what ``width`` columns show. Without ``--range`` the window starts at 0, or ends at the
     last query of ``rows`` when none would be drawn (a KV cache's queries are the last keys)."""
     if token_range is not None and token_range[0] >= length:
-        raise InputError(f"--range {token_range[0]}:{'' if token_range[1] is None else token_range[1]}: "
-                         f"the mask has {length} tokens (0:{length})")
+        raise InputError(f"--range {range_text(token_range)}: the mask has {length} tokens (0:{length})")
     window = fit_width(*token_window(length, token_range), width, style)
     if token_range is not None or rows is None or not len(rows) or ((rows >= window[0]) & (rows < window[1])).any():
         return window
