@@ -59,6 +59,18 @@ def write_text(path: Path, texts: list[str]) -> Path:
     return path
 
 
+def write_arrow_stream(path: Path) -> Path:
+    """An Arrow IPC stream of clean pre-tokenized rows, in batches of 50."""
+    import pyarrow as pa
+
+    ids = [r["input_ids"] for r in CLEAN_ROWS] * 200
+    table = pa.table({"input_ids": ids, "attention_mask": [[1] * len(i) for i in ids]})
+    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_stream(sink, table.schema) as writer:
+        for batch in table.to_batches(max_chunksize=50):
+            writer.write_batch(batch)
+    return path
+
+
 def write_ids_parquet(path: Path) -> Path:
     """Complete pre-tokenized columns: the columnar engine's input."""
     import pyarrow as pa
@@ -155,6 +167,34 @@ def test_a_failing_filesystem_is_one_line_naming_the_url(monkeypatch, memory, er
     monkeypatch.setattr(MemoryFileSystem, "_open", failing)
     result = run(url_of("a.jsonl"), *COMMON)
     assert (result.exit_code, result.stderr) == (2, f"Error: {url_of('a.jsonl')}: cannot read ({said})\n")
+
+
+@pytest.mark.parametrize("name", ["big.jsonl", "big.parquet", "big.txt", "big.arrow"])
+@pytest.mark.parametrize("error, said", [
+    (ConnectionResetError(104, "Connection reset by peer"), "ConnectionResetError: [Errno 104] Connection reset by peer"),
+    (RuntimeError("Response payload is not completed\nmore"), "RuntimeError: Response payload is not completed")])
+def test_a_read_failing_mid_file_is_one_line_naming_the_url(tmp_path, monkeypatch, memory, name, error, said):
+    """The connection breaks after the file opened and its first bytes came: one line, exit 2."""
+    from fsspec.implementations.memory import MemoryFile
+
+    url_of, fs = memory
+    texts = [f"line {i} of a file big enough to need several reads" for i in range(3000)]
+    writers = {"big.jsonl": lambda p: write_jsonl(p, texts), "big.txt": lambda p: write_text(p, texts),
+               "big.parquet": lambda p: write_parquet(p, ROWS * 50), "big.arrow": write_arrow_stream}
+    url = upload(fs, writers[name](tmp_path / name), url_of(name))
+    reads = []
+
+    def breaking(self, *args):
+        reads.append(args)
+        if len(reads) > 2:
+            raise error
+        return io.BytesIO.read(self, *args)
+
+    monkeypatch.setattr(MemoryFile, "read", breaking, raising=False)
+    for command in (run, lambda *a: cli_helpers.run("show", "-f", url, "--json")):
+        reads.clear()
+        result = command(url, *COMMON)
+        assert (result.exit_code, result.stderr) == (2, f"Error: {url}: cannot read ({said})\n")
 
 
 def test_without_fsspec_one_line_says_how_to_install_it(monkeypatch, memory):

@@ -355,6 +355,8 @@ def _parquet(path: str, stream: BinaryIO) -> Iterator[tuple[Source, Any]]:
     name = "<stdin>" if path == STDIN else path
     try:
         parquet = pq.ParquetFile(stream if path == STDIN or remote.is_url(path) else path)
+    except InputError:  # a URL's read failed (pyarrow re-raises it): already one line naming it
+        raise
     except Exception as exc:  # pyarrow raises ArrowInvalid and friends
         raise InputError(f"{name}: not a Parquet file ({str(exc).splitlines()[0]})") from None
     yield from _batches_to_records(name, _damaged(name, parquet.iter_batches(batch_size=1024)))
@@ -365,9 +367,13 @@ def _arrow_file(path: str, stream: BinaryIO) -> Iterator[tuple[Source, Any]]:
     name = "<stdin>" if path == STDIN else path
     try:
         reader = pa.ipc.open_stream(stream)
+    except InputError:  # see _parquet
+        raise
     except Exception:
         try:
             reader = pa.ipc.open_file(remote.arrow_source(path))
+        except InputError:
+            raise
         except Exception as exc:
             raise InputError(f"{name}: not an Arrow IPC file ({str(exc).splitlines()[0]})") from None
         yield from _batches_to_records(name, (reader.get_batch(i) for i in range(reader.num_record_batches)))
@@ -388,6 +394,8 @@ def _arrow_dir(path: str) -> Iterator[tuple[Source, Any]]:
             with remote.open_arrow(file) as mapped:
                 try:
                     reader = pa.ipc.open_stream(mapped)
+                except InputError:  # see _parquet
+                    raise
                 except Exception as exc:
                     raise InputError(f"{file}: not an Arrow stream ({str(exc).splitlines()[0]})") from None
                 yield from _damaged(file, iter(reader))

@@ -61,27 +61,64 @@ def open_binary(path: str) -> BinaryIO:
     (``FileNotFoundError``...) as ``open`` does; a URL's other failures are an ``InputError`` naming it."""
     if not is_url(path):
         return open(path, "rb")  # noqa: SIM115 - closed by the caller
-    stream = _open_url(path)
-    return stream if hasattr(stream, "peek") else io.BufferedReader(stream)
+    return _open_url(path)
 
 
-def _open_url(url: str) -> Any:
+def _open_url(url: str) -> BinaryIO:
     fs, inner = filesystem(url)
     with failing_as_input_error(url):
-        return fs.open(inner, "rb")
+        file = fs.open(inner, "rb")
+    return io.BufferedReader(_GuardedFile(url, file))
 
 
 @contextlib.contextmanager
-def failing_as_input_error(url: str) -> Iterator[None]:
+def failing_as_input_error(url: str, *, oserror_too: bool = False) -> Iterator[None]:
     """What a filesystem raises beyond ``OSError`` (an HTTP client's error, a refused credential) as
-    one line naming ``url``; ``OSError`` passes, for the caller's "no such file" or "cannot read"."""
+    one line naming ``url``; ``OSError`` passes, for the caller's "no such file" or "cannot read",
+    unless ``oserror_too``."""
     try:
         yield
-    except (OSError, InputError):
+    except InputError:
         raise
     except Exception as exc:
+        if isinstance(exc, OSError) and not oserror_too:
+            raise
         lines = str(exc).strip().splitlines()
         raise InputError(f"{url}: cannot read ({type(exc).__name__}: {lines[0] if lines else 'no details'})") from None
+
+
+class _GuardedFile(io.RawIOBase):
+    """A URL's fsspec file whose reads fail as one line naming the URL: a connection reset or a
+    timeout in the middle of a file (``OSError`` included) is the input's failure, not an internal
+    error. The buffered reader over it gives ``peek`` and large reads pass through in one call."""
+
+    def __init__(self, url: str, file: Any) -> None:
+        self._url, self._file = url, file
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return bool(self._file.seekable())
+
+    def readinto(self, buffer: Any) -> int:
+        with failing_as_input_error(self._url, oserror_too=True):
+            data = self._file.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        with failing_as_input_error(self._url, oserror_too=True):
+            return int(self._file.seek(offset, whence))
+
+    def tell(self) -> int:
+        return int(self._file.tell())
+
+    def close(self) -> None:
+        try:
+            self._file.close()
+        finally:
+            super().close()
 
 
 def exists(path: str) -> bool:
