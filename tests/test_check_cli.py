@@ -95,6 +95,15 @@ def test_markdown_and_text_reports(bad):
     assert "MC004" in text and "1 error(s), 0 warning(s)" in text and "\x1b[" not in text
 
 
+def test_one_row_is_one_row_in_every_format(tmp_path):
+    one = str(write_jsonl(tmp_path / "one.jsonl", [BAD]))
+    for fmt in ("text", "markdown", "html"):
+        result = run(one, "--pad-token", "eos", "--format", fmt)
+        assert result.exit_code == 1 and "1 row from" in result.stdout and "1 rows" not in result.stdout, fmt
+    assert result.stderr.startswith("maskcli check: 1 row, 1 error(s)")
+    assert "(1 of 1 row)" in run(one, "--pad-token", "eos", "--format", "json").stdout
+
+
 def test_every_format_has_a_formatter():
     from maskcli.check.formats import ReportFormat
     from maskcli.cli.check import formatters

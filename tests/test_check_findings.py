@@ -58,7 +58,7 @@ def test_mc007_rows_padded_on_different_sides(tmp_path):
     found = findings(str(write_jsonl(tmp_path / "d.jsonl", [right, right, left, right])), "--pad-token", "eos")
     assert set(found) == {"MC007"}
     assert lines(found["MC007"]) == [3]  # the minority side
-    assert "1 rows are padded on the left, 3 on the right" in found["MC007"]["message"]
+    assert "1 row is padded on the left, 3 on the right" in found["MC007"]["message"]
 
 
 def test_mc007_text_records_right_padded_for_generation(tmp_path):

@@ -12,6 +12,7 @@ from enum import Enum
 from typing import TYPE_CHECKING
 
 from maskcli.check.registry import CHECKS
+from maskcli.wording import counted
 
 if TYPE_CHECKING:
     from maskcli.check.report import Finding, Report
@@ -139,7 +140,7 @@ def to_markdown(report: "Report") -> str:
     out = [
         "## maskcli check",
         "",
-        f"{s['rows']} rows from {', '.join(report.inputs)} · tokenizer `{report.tokenizer['name']}` · "
+        f"{counted(s['rows'], 'row')} from {', '.join(report.inputs)} · tokenizer `{report.tokenizer['name']}` · "
         f"**{counts['error']} error(s), {counts['warning']} warning(s)**",
         "",
         *([f"config file `{report.config_file}`", ""] if report.config_file else []),

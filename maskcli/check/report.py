@@ -19,6 +19,7 @@ from maskcli.check.registry import CHECKS, Severity
 from maskcli.check.samples import RowSample
 from maskcli.data.records import Source
 from maskcli.data.tokenizer import TokenizerHandle
+from maskcli.wording import counted
 
 REPORT_SCHEMA_VERSION = 2  # 2: findings[].rows[].sample
 
@@ -111,9 +112,10 @@ def build_report(audit: Audit, tok: TokenizerHandle, config: CheckConfig, inputs
     for code in sorted(hits):
         h = hits[code]
         check = CHECKS[code]
-        severity, message = check.severity, f"{check.description} ({h.count} of {stats.rows} rows)"
+        severity, message = check.severity, f"{check.description} ({h.count} of {counted(stats.rows, 'row')})"
         if code == "MC007" and left.count and right.count:
-            message += f"; {left.count} rows are padded on the left, {right.count} on the right"
+            message += (f"; {counted(left.count, 'row')} {'is' if left.count == 1 else 'are'} padded on the left, "
+                        f"{right.count} on the right")
         if code == "MC008":
             rate = h.count / max(stats.rows, 1)
             over = rate > config.max_truncation_rate

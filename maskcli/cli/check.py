@@ -28,6 +28,7 @@ from maskcli.cli.sft_options import (
     TruncationModeOpt,
 )
 from maskcli.errors import InputError
+from maskcli.wording import counted
 
 if TYPE_CHECKING:
     from maskcli.check.report import Report
@@ -174,7 +175,7 @@ def check(
             summary.write(to_markdown(report))
     failed = report.failed(settings.fail_on)
     counts = report.counts()
-    typer.echo(f"maskcli check: {report.summary['rows']} rows, {counts['error']} error(s), "
+    typer.echo(f"maskcli check: {counted(report.summary['rows'], 'row')}, {counts['error']} error(s), "
                f"{counts['warning']} warning(s): " + ("failed" if failed else "passed")
                + (" (--exit-zero)" if failed and exit_zero else ""), err=True)
     raise typer.Exit(EXIT_FAILED if failed and not exit_zero else EXIT_OK)

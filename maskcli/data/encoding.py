@@ -21,6 +21,7 @@ from maskcli.errors import InputError
 from maskcli.data.records import Row, Source
 from maskcli.masks.specs import MAX_SIZE as MAX_LENGTH
 from maskcli.data.tokenizer import NO_MAX_LENGTH, TokenizerHandle, pad_token_hint
+from maskcli.wording import counted
 
 
 
@@ -139,7 +140,7 @@ def check_padded_size(resolved: ResolvedSettings, rows: int) -> None:
         cause, fix = f"--pad-to-multiple-of {multiple}", "use a smaller --pad-to-multiple-of"
     else:
         cause, fix = f"--padding max_length (max_length {resolved.max_length})", "use a smaller --max-length or --padding longest"
-    raise InputError(f"{cause} pads {rows} row{'s' if rows != 1 else ''} to {least:,} tokens each, more than the "
+    raise InputError(f"{cause} pads {counted(rows, 'row')} to {least:,} tokens each, more than the "
                      f"{MAX_BATCH_TOKENS:,} tokens maskcli pads one batch to; {fix}")
 
 

@@ -11,6 +11,7 @@ from rich.text import Text
 
 from maskcli.check.formats import skipped_note
 from maskcli.check.report import Report
+from maskcli.wording import counted
 
 BAR_WIDTH = 40
 
@@ -27,7 +28,7 @@ def render_report(report: Report, color: bool = False) -> str:
     s = report.summary
     tok = report.tokenizer
     console.print(Text("maskcli check", style="bold") + Text(
-        f" · {s['rows']} rows from {', '.join(report.inputs)} · tokenizer {tok['name']} "
+        f" · {counted(s['rows'], 'row')} from {', '.join(report.inputs)} · tokenizer {tok['name']} "
         f"(pad {_token(tok['pad_token'])}, eos {_token(tok['eos_token'])})"
         + (f" · config {report.config_file}" if report.config_file else ""), style="bright_black"))
     console.print(_statistics(report))

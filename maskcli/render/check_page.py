@@ -11,6 +11,7 @@ from __future__ import annotations
 from maskcli.check.formats import skipped_note
 from maskcli.check.report import Report
 from maskcli.render.page import escape, page
+from maskcli.wording import counted
 
 PADDING_STRATEGIES = (("as configured", "as_configured"), ("pad to max_length", "pad_to_max_length"),
                       ("longest, file-order batches", "longest_in_file_order_batches"),
@@ -34,7 +35,7 @@ def _header(report: Report) -> str:
     failed = report.failed(report.settings["fail_on"])
     verdict = (f"{counts['error']} error(s), {counts['warning']} warning(s)" if report.findings else "no findings")
     badge = "error" if failed else "warning" if report.findings else "ok"
-    meta = (f"{s['rows']} rows from {', '.join(report.inputs)} · tokenizer {tok['name']} "
+    meta = (f"{counted(s['rows'], 'row')} from {', '.join(report.inputs)} · tokenizer {tok['name']} "
             f"(pad {_token(tok['pad_token'])}, eos {_token(tok['eos_token'])})"
             + (f" · config {report.config_file}" if report.config_file else ""))
     out = (f'<header><h1>maskcli check <span class="badge {badge}" id="verdict">{escape(verdict)}: '
@@ -86,7 +87,7 @@ def _histogram(report: Report, width: int = 420, height: int = 170) -> str:
         span = f"{b['lo']}" if b["lo"] == b["hi"] else f"{b['lo']}-{b['hi']}"
         bars.append(f'<rect class="bin" x="{left + i * step + 1:.1f}" y="{top + plot_h - h:.1f}" '
                     f'width="{max(step - 2, 1):.1f}" height="{h:.1f}"><title>{escape(span)} tokens: '
-                    f'{b["count"]} rows</title></rect>')
+                    f'{counted(b["count"], "row")}</title></rect>')
     labels = []
     if bins:
         labels.append(f'<text x="{left}" y="{height - 6}">{bins[0]["lo"]}</text>')

@@ -25,6 +25,7 @@ from maskcli.render.page import escape, page
 from maskcli.show.analysis import BatchAnalysis, MaskResult, RowAnalysis
 from maskcli.show.lints import empty_rows_message
 from maskcli.show.reasons import reason_texts, reasons, run_lengths
+from maskcli.wording import counted
 
 WINDOW = 512  # tokens of the first grid (and the cells kept when a mask's runs are too many)
 RUN_BUDGET = 1_000_000  # run-length numbers of one mask, beyond which only the first WINDOW tokens are kept
@@ -46,7 +47,7 @@ def to_html(tok: TokenizerHandle, analyses: Sequence[BatchAnalysis], titled: boo
         "window": WINDOW,
     }
     rows = sum(len(a.rows) for a in analyses)
-    meta = (f"{len(analyses)} batch{'es' if len(analyses) != 1 else ''}, {rows} sequence{'s' if rows != 1 else ''}"
+    meta = (f"{counted(len(analyses), 'batch', 'batches')}, {counted(rows, 'sequence')}"
             + (f" (the first {rows} of {read}; pick others with --rows)" if read is not None and read > rows else "")
             + f" · tokenizer {tok.name} (pad {'none' if tok.pad_token is None else repr(tok.pad_token)})")
     body = (f'<header><h1>maskcli show</h1><p class="muted" id="meta">{escape(meta)}</p>'
