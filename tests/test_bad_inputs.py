@@ -42,7 +42,10 @@ def jsonl(tmp_path, *records):
         ({"input_ids": [1, 2], "attention_mask": [2, 1]}, "field 'attention_mask'[0] = 2: expected 0 or 1"),
         ({"input_ids": None}, "rows.jsonl:1: field 'input_ids': expected a list of integers, got null"),
         ({"input_ids": [1, 2], "labels": "x"}, "field 'labels': expected a list of integers, got str"),
-        ({"tokens": [1, 2.5]}, "field 'tokens': expected a list of integers, got list"),
+        ({"tokens": [1, 2.5]}, "field 'tokens'[1]: expected an integer, got float 2.5"),
+        ({"input_ids": [1, "a"]}, "field 'input_ids'[1]: expected an integer, got str 'a'"),
+        ({"input_ids": [1, [2, 3]]}, "field 'input_ids'[1]: expected an integer, got list [2, 3]"),
+        ({"input_ids": [1, 2], "labels": [1, None]}, "field 'labels'[1]: expected an integer, got null"),
     ],
 )
 def test_bad_pretokenized_fields(cli, tmp_path, record, message):

@@ -18,6 +18,7 @@ Text produced by a chat template is tokenized without adding special tokens, as
 
 from __future__ import annotations
 
+import reprlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -137,20 +138,35 @@ INT64 = np.iinfo(np.int64)
 BINARY_FIELDS = ("attention_mask",)  # 0 = padding, 1 = attended (booleans count as 0/1)
 
 
+def int_list_problem(field: str, value: Any) -> str | None:
+    """What keeps ``value`` from being a list of integers (JSON booleans count as 0/1), naming the first
+    bad element: ``field 'input_ids'[1]: expected an integer, got float 2.5``; ``None`` if nothing."""
+    if not isinstance(value, list):
+        return f"field {field!r}: expected a list of integers, got {'null' if value is None else type(value).__name__}"
+    bad = next((i for i, v in enumerate(value) if not isinstance(v, int)), None)
+    if bad is None:
+        return None
+    got = "null" if value[bad] is None else f"{type(value[bad]).__name__} {reprlib.repr(value[bad])}"
+    return f"field {field!r}[{bad}]: expected an integer, got {got}"
+
+
 def _int_array(source: Source, record: dict, field: str, required: bool = False) -> np.ndarray | None:
     """``record[field]`` as int64 ids; ``None`` when absent (or ``null``) and not ``required``."""
     value = record.get(field)
     if value is None and not required:
         return None
     if isinstance(value, list) and value:  # fast path: numpy finds ints (and bools) that fit in 64 bits
-        array = np.array(value)
+        try:
+            array = np.array(value)
+        except ValueError:  # ragged nesting, [1, [2, 3]]: the slow path names the element
+            array = np.empty(0, dtype=object)
         if array.ndim == 1 and array.dtype.kind in "ib":
             array = array.astype(np.int64, copy=False)
             if field not in BINARY_FIELDS or not ((array != 0) & (array != 1)).any():
                 return array
-    if not isinstance(value, list) or not all(isinstance(v, (int, bool)) for v in value):
-        got = "null" if value is None else type(value).__name__
-        raise RowError(source, f"field {field!r}: expected a list of integers, got {got}")
+    problem = int_list_problem(field, value)
+    if problem:
+        raise RowError(source, problem)
     outside = next((i for i, v in enumerate(value) if not INT64.min <= v <= INT64.max), None)
     if outside is not None:
         raise RowError(source, f"field {field!r}[{outside}] = {value[outside]} does not fit in 64 bits")

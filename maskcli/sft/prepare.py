@@ -23,7 +23,7 @@ from maskcli.data.records import RowError, Source
 from maskcli.sft.chat import has_generation_tags, render_chat
 from maskcli.sft.given import Comparison, compare, source_record, wants_comparison
 from maskcli.sft.options import SFTOptions
-from maskcli.data.shapes import _messages
+from maskcli.data.shapes import _messages, int_list_problem
 from maskcli.data.tokenizer import TokenizerHandle
 
 UNTOUCHED = EncodeSettings(padding="none", truncation=False)  # ``tokenizer(text=...)``
@@ -259,8 +259,9 @@ def _pretokenized(source: Source, record: dict) -> Example:
         value = record.get(name)
         if value is None:
             continue
-        if not isinstance(value, list) or not all(isinstance(v, int) for v in value):
-            raise RowError(source, f"field {name!r}: expected a list of integers")
+        problem = int_list_problem(name, value)
+        if problem:
+            raise RowError(source, problem)
         if len(value) != len(record["input_ids"]):
             raise RowError(source, f"field {name!r} has {len(value)} values but 'input_ids' has "
                                    f"{len(record['input_ids'])}")
