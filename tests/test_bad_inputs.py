@@ -52,6 +52,23 @@ def test_bad_pretokenized_fields(cli, tmp_path, record, message):
     one_line(cli("show", "-f", jsonl(tmp_path, record), "--pad-token", "eos"), message)
 
 
+@pytest.mark.parametrize(
+    "record, message",
+    [
+        ({"input_ids": None}, "rows.jsonl:1: field 'input_ids': expected a list of integers, got null"),
+        ({"input_ids": [1, BIG]}, f"rows.jsonl:1: field 'input_ids'[1] = {BIG} does not fit in 64 bits"),
+        ({"input_ids": [1, [2, 3]]}, "field 'input_ids'[1]: expected an integer, got list [2, 3]"),
+        ({"input_ids": [1, 2], "labels": [1, 2.5]}, "field 'labels'[1]: expected an integer, got float 2.5"),
+        ({"text": 5}, "rows.jsonl:1: field 'text': expected a string, got int"),
+        ({"text": None}, "rows.jsonl:1: field 'text': expected a string, got null"),
+        ({"content": "hi"}, "rows.jsonl:1: missing field 'text' (keys present: content)"),
+    ],
+)
+def test_bad_records_of_check_sft(cli, tmp_path, record, message):
+    """What TRL's tokenize step would choke on, as the row path says it (``check --sft`` reads records its own way)."""
+    one_line(cli("check", "--sft", jsonl(tmp_path, record)), message)
+
+
 def test_boolean_attention_mask_is_accepted(cli, tmp_path):
     result = cli("show", "-f", jsonl(tmp_path, {"input_ids": [1, 2], "attention_mask": [True, False]}),
                  "--pad-token", "eos", "--json", "--no-matrices")

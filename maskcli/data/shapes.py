@@ -79,7 +79,7 @@ def interpret(
     if "instruction" in record and "output" in record:
         extra = record.get("input") or ""
         if not isinstance(extra, str):
-            raise RowError(source, f"field 'input': expected a string, got {type(extra).__name__}")
+            raise RowError(source, f"field 'input': expected a string, got {json_type(extra)}")
         text = ALPACA.format(
             paired=", paired with an input that provides further context" if extra else "",
             instruction=_string(source, record, "instruction"),
@@ -98,8 +98,13 @@ def interpret(
 def _string(source: Source, record: dict, field: str) -> str:
     value = record[field]
     if not isinstance(value, str):
-        raise RowError(source, f"field {field!r}: expected a string, got {type(value).__name__}")
+        raise RowError(source, f"field {field!r}: expected a string, got {json_type(value)}")
     return value
+
+
+def json_type(value: Any) -> str:
+    """How a bad value is named in messages: ``null``, ``int``, ``list``..."""
+    return "null" if value is None else type(value).__name__
 
 
 def _messages(source: Source, value: Any, field: str, role_key: str, content_key: str) -> list[dict]:
@@ -139,15 +144,18 @@ BINARY_FIELDS = ("attention_mask",)  # 0 = padding, 1 = attended (booleans count
 
 
 def int_list_problem(field: str, value: Any) -> str | None:
-    """What keeps ``value`` from being a list of integers (JSON booleans count as 0/1), naming the first
-    bad element: ``field 'input_ids'[1]: expected an integer, got float 2.5``; ``None`` if nothing."""
+    """What keeps ``value`` from being a list of 64-bit integers (JSON booleans count as 0/1), naming
+    the first bad element: ``field 'input_ids'[1]: expected an integer, got float 2.5``; ``None`` if nothing."""
     if not isinstance(value, list):
-        return f"field {field!r}: expected a list of integers, got {'null' if value is None else type(value).__name__}"
+        return f"field {field!r}: expected a list of integers, got {json_type(value)}"
     bad = next((i for i, v in enumerate(value) if not isinstance(v, int)), None)
-    if bad is None:
-        return None
-    got = "null" if value[bad] is None else f"{type(value[bad]).__name__} {reprlib.repr(value[bad])}"
-    return f"field {field!r}[{bad}]: expected an integer, got {got}"
+    if bad is not None:
+        got = "null" if value[bad] is None else f"{type(value[bad]).__name__} {reprlib.repr(value[bad])}"
+        return f"field {field!r}[{bad}]: expected an integer, got {got}"
+    outside = next((i for i, v in enumerate(value) if not INT64.min <= v <= INT64.max), None)
+    if outside is not None:
+        return f"field {field!r}[{outside}] = {value[outside]} does not fit in 64 bits"
+    return None
 
 
 def _int_array(source: Source, record: dict, field: str, required: bool = False) -> np.ndarray | None:
@@ -167,9 +175,6 @@ def _int_array(source: Source, record: dict, field: str, required: bool = False)
     problem = int_list_problem(field, value)
     if problem:
         raise RowError(source, problem)
-    outside = next((i for i, v in enumerate(value) if not INT64.min <= v <= INT64.max), None)
-    if outside is not None:
-        raise RowError(source, f"field {field!r}[{outside}] = {value[outside]} does not fit in 64 bits")
     array = np.asarray(value, dtype=np.int64)
     if field in BINARY_FIELDS:
         bad = np.flatnonzero((array != 0) & (array != 1))

@@ -23,7 +23,7 @@ from maskcli.data.records import RowError, Source
 from maskcli.sft.chat import has_generation_tags, render_chat
 from maskcli.sft.given import Comparison, compare, source_record, wants_comparison
 from maskcli.sft.options import SFTOptions
-from maskcli.data.shapes import _messages, int_list_problem
+from maskcli.data.shapes import _messages, int_list_problem, json_type
 from maskcli.data.tokenizer import TokenizerHandle
 
 UNTOUCHED = EncodeSettings(padding="none", truncation=False)  # ``tokenizer(text=...)``
@@ -185,7 +185,9 @@ def prepare_example(
         return _labelled(source, "messages", rendered.input_ids, masks, ["assistant_masks"] if masks else [],
                          roles=rendered.roles)
     text = record.get(options.dataset_text_field)
-    if not isinstance(text, str):
+    if options.dataset_text_field in record and not isinstance(text, str):
+        raise RowError(source, f"field {options.dataset_text_field!r}: expected a string, got {json_type(text)}")
+    if text is None:
         keys = ", ".join(sorted(record)) or "none"
         raise RowError(source, f"missing field {options.dataset_text_field!r} (keys present: {keys}); choose one with "
                                "--dataset-text-field, or use messages, prompt/completion or input_ids records")
@@ -257,7 +259,7 @@ def _pretokenized(source: Source, record: dict) -> Example:
     arrays = {}
     for name in ("input_ids", "labels", "attention_mask", "position_ids"):
         value = record.get(name)
-        if value is None:
+        if value is None and name != "input_ids":
             continue
         problem = int_list_problem(name, value)
         if problem:
