@@ -69,6 +69,15 @@ def test_bad_records_of_check_sft(cli, tmp_path, record, message):
     one_line(cli("check", "--sft", jsonl(tmp_path, record)), message)
 
 
+def test_bad_option_files_and_values(cli, tmp_path):
+    template = tmp_path / "t.jinja"
+    template.write_bytes(b"\xff{{ messages }}")
+    rows = jsonl(tmp_path, {"messages": [{"role": "user", "content": "hi"}]})
+    one_line(cli("check", "--sft", rows, "--chat-template", str(template)),
+             f"--chat-template {template}: not UTF-8 text (invalid byte at offset 0)")
+    one_line(cli("show", "hi", "--pad-token", ""), "--pad-token '': '' is not in the vocabulary of gpt2")
+
+
 def test_boolean_attention_mask_is_accepted(cli, tmp_path):
     result = cli("show", "-f", jsonl(tmp_path, {"input_ids": [1, 2], "attention_mask": [True, False]}),
                  "--pad-token", "eos", "--json", "--no-matrices")

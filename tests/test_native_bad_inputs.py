@@ -95,3 +95,9 @@ def test_special_tokens_map_that_is_a_list(tokenizer_dirs, tmp_path):
     directory = broken(tokenizer_dirs, tmp_path)
     (directory / "special_tokens_map.json").write_text("[]")
     assert_one_line_error(directory, "special_tokens_map.json: expected a JSON object, got a list")
+
+
+def test_chat_template_file_that_is_not_utf8(tokenizer_dirs, tmp_path):
+    directory = broken(tokenizer_dirs, tmp_path)
+    (directory / "chat_template.jinja").write_bytes(b"\xff\xfe{{ messages }}")
+    assert_one_line_error(directory, f"{directory / 'chat_template.jinja'}: cannot read (", "can't decode byte 0xff")

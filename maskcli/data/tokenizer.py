@@ -115,7 +115,7 @@ def load_tokenizer(spec: str, pad_token: str | None = None, loader: str = "auto"
         snapshot = _hub_snapshot(spec)
         handle = (native and snapshot is not None and _native(snapshot, spec)) or _from_transformers(
             spec, where=f"hub id {spec!r}")
-    return with_pad_token(handle, pad_token) if pad_token else handle
+    return with_pad_token(handle, pad_token) if pad_token is not None else handle
 
 
 def _native(directory: Path, name: str) -> TokenizerHandle | None:

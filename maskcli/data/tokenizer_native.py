@@ -93,7 +93,10 @@ def _build(directory: Path, config: dict, name: str) -> Any:
         kwargs.pop(key, None)
     template_file = directory / "chat_template.jinja"
     if template_file.is_file():
-        kwargs["chat_template"] = template_file.read_text(encoding="utf-8")
+        try:
+            kwargs["chat_template"] = template_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"{template_file}: cannot read ({exc})") from None
     if "additional_special_tokens" in kwargs and not kwargs.get("extra_special_tokens"):
         kwargs["extra_special_tokens"] = kwargs.pop("additional_special_tokens")
     added_decoder = _added_tokens_decoder(directory, config_file, kwargs)

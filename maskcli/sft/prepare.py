@@ -91,6 +91,8 @@ def chat_template(tok: TokenizerHandle, path: str | None) -> str | None:
             return handle.read()
     except OSError as exc:
         raise InputError(f"--chat-template {path}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"--chat-template {path}: not UTF-8 text (invalid byte at offset {exc.start})") from None
 
 
 def check_template(tok: TokenizerHandle, options: SFTOptions, template: str | None) -> None:
