@@ -63,7 +63,13 @@ def write_atomic(path: str | os.PathLike, data: str | bytes) -> None:
 
 def refuse_inputs(outputs: Mapping[str, str | os.PathLike | None], inputs: Iterable[str | os.PathLike]) -> None:
     """Exit-2 error when an output (``{"-o": path}``) is one of ``inputs`` (the same file, also
-    through hard or symbolic links; a directory input stands for the files in it)."""
+    through hard or symbolic links; a directory input stands for the files in it), or when two
+    outputs name one file (``--html x.html --svg x.html``: the second would replace the first)."""
+    named = [(option, Path(out)) for option, out in outputs.items() if out is not None]
+    for i, (option, out) in enumerate(named):
+        for earlier, other in named[:i]:
+            if out.resolve() == other.resolve() or _same_file(out, other):
+                raise InputError(f"{earlier} {other} and {option} {out} are one file: give each output its own path")
     existing = [(option, Path(out)) for option, out in outputs.items() if out is not None and Path(out).exists()]
     if not existing:
         return

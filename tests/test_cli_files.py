@@ -122,6 +122,18 @@ def test_rows_limit_and_batch_size(cli):
     assert [s["source"]["line"] for d in docs for s in d["sequences"]] == [2, 3, 4]
 
 
+def test_rows_that_select_nothing_are_an_error(cli):
+    lines = len((SAMPLES / "prompts.txt").read_text().splitlines())
+    for rows in (f"{lines}:", f"{lines + 3}:{lines + 9}"):
+        result = cli("show", "-f", SAMPLES / "prompts.txt", "--rows", rows)
+        assert (result.exit_code, result.stdout) == (2, "")
+        assert result.stderr == f"Error: --rows {rows} starts past the last record: the input has {lines} records\n"
+    assert cli("show", "-f", SAMPLES / "prompts.txt", "--rows", f"{lines - 1}:", "--json").exit_code == 0
+    for option in (["--rows", "1:"], ["--limit", "1"]):
+        result = cli("show", "a", "b", *option)
+        assert result.exit_code == 2 and result.stderr.startswith("Error: --rows and --limit pick records of --file")
+
+
 def test_stdin_is_read_when_piped(cli):
     data = (SAMPLES / "texts.jsonl").read_text()
     seqs = sequences(cli("show", "--pad-token", "eos", "--json", "--no-matrices", input=data))

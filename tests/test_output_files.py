@@ -65,6 +65,16 @@ def test_links_to_an_input_are_the_input(cli, data, tmp_path):
     assert data.read_bytes() == before and symlink.is_symlink()
 
 
+def test_two_outputs_on_one_file_are_refused(cli, data, tmp_path):
+    page = tmp_path / "grids.html"
+    one_error_line(cli("show", "-f", data, "--pad-token", "eos", "--html", page, "--svg", page),
+                   f"--svg {page} and --html {page} are one file")
+    (tmp_path / "link.html").symlink_to(page)
+    one_error_line(cli("show", "-f", data, "--pad-token", "eos", "--html", page, "--png", tmp_path / "link.html"),
+                   "are one file")
+    assert not page.exists()
+
+
 def test_tokenizer_and_config_files_count_as_inputs(cli, data, tmp_path, tokenizer_dirs):
     tokenizer_json = tokenizer_dirs["gpt2_like"] / "tokenizer.json"
     before = tokenizer_json.read_bytes()

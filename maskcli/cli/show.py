@@ -192,7 +192,7 @@ def show(
 
     files = input_files(texts, files)
     view_range = parse_range(token_range)
-    selection = parse_selection(rows, limit)
+    selection = parse_selection(rows, limit, texts)
     refuse_inputs({"-o": output, "--svg": svg, "--html": html, "--png": png},
                   [*(f for f in files or [] if f != "-"), tokenizer, *([model_config] if model_config else [])])
     tok = load_tokenizer(tokenizer, pad_token=pad_token, loader=loader.value if loader else "auto")
@@ -333,8 +333,13 @@ def masked_for_mlm(tok: "TokenizerHandle", batches: "Iterable[Batch]", mlm) -> "
         yield dataclasses.replace(batch, rows=rows)
 
 
-def parse_selection(rows: str | None, limit: int | None) -> "Selection":
+def parse_selection(rows: str | None, limit: int | None, texts: list[str] | None) -> "Selection":
+    """``--rows`` and ``--limit``, which pick records of files (not TEXT arguments)."""
     from maskcli.data.batches import Selection
+
+    if texts and (rows is not None or limit is not None):
+        raise InputError("--rows and --limit pick records of --file (-f - reads stdin as a file); "
+                         "TEXT arguments are shown as given")
 
     span = parse_range(rows, "--rows") or (0, None)
     return Selection(start=span[0], stop=span[1], limit=limit)

@@ -137,7 +137,7 @@ def verify(
     tok = load_tokenizer(tokenizer or (str(model) if model else "gpt2"), pad_token=pad_token)
     encoding = encode_settings(padding, max_length, truncation, padding_side, pad_to_multiple_of, no_special_tokens)
     log = SkipLog(skip=on_error is OnError.skip)
-    selection = parse_selection(rows, limit)
+    selection = parse_selection(rows, limit, texts)
     batches = record_batches(tok, encoding, texts, files, input_format, field, selection, batch_size, log, sft=sft,
                              truncation_mode=truncation_mode, packing=packing, packing_strategy=packing_strategy,
                              padding_free=padding_free, completion_only_loss=completion_only_loss,

@@ -18,6 +18,7 @@ from maskcli.errors import InputError
 from maskcli.data.records import Row, RowError, Source
 from maskcli.data.shapes import TextRecord, interpret
 from maskcli.data.tokenizer import TokenizerHandle
+from maskcli.wording import counted
 
 T = TypeVar("T")
 
@@ -103,6 +104,10 @@ def _selected(paths: Iterable[str], fmt: str | None, selection: Selection) -> It
             index += 1
             if index - 1 >= selection.start:
                 yield source, record
+    if selection.start and index <= selection.start:  # an empty selection is a mistake, not an empty output
+        stop = "" if selection.stop is None else selection.stop
+        raise InputError(f"--rows {selection.start}:{stop} starts past the last record: the input has "
+                         f"{counted(index, 'record')}")
 
 
 def without_errors(records: Iterable[tuple[Source, object]], log: SkipLog) -> Iterator[tuple[Source, object]]:
