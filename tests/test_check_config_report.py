@@ -115,6 +115,10 @@ def test_a_hub_id_in_a_config_file_stays_a_hub_id(tmp_path):
     ("pad_token = 'caf\xe9'\n".encode("latin-1"), "not UTF-8 (byte offset 16)"),
     (b"tool = 5\n", "'tool' must be a table ([tool]), not 5"),
     (b"[tool]\nmaskcli = 3\n", "[tool.maskcli] must be a table, not 3"),
+    (b"[tool.maskcli]\nmode = 'x'\n", "mode must be one of train, generate, not 'x'"),
+    (b"[tool.maskcli]\nbatch_size = 0\n", "batch_size must be a positive integer, not 0"),
+    (b"[tool.maskcli]\nmax_padding_ratio = 3\n", "max_padding_ratio must be between 0 and 1, not 3.0"),
+    (b"[tool.maskcli]\nignore = ['MC999']\n", "setting 'ignore': unknown check 'MC999' (known: MC001.."),
 ])
 def test_bad_config_files_are_one_line_naming_the_file(tmp_path, clean_data, content, message):
     config = tmp_path / "pyproject.toml"

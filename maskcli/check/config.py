@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from maskcli.check.formats import ReportFormat
-from maskcli.check.registry import Severity
+from maskcli.check.registry import Severity, parse_ids
 from maskcli.data.choices import LOADERS, ON_ERRORS, PADDINGS, SIDES
 from maskcli.sft.choices import PACKING_STRATEGIES, TRUNCATION_MODES
 from maskcli.errors import InputError
@@ -41,6 +41,7 @@ from maskcli.errors import InputError
 if TYPE_CHECKING:
     from maskcli.data.encoding import EncodeSettings
 
+COMMAND_LINE = "command line"  # the origin of flags' values (CheckConfig.updated); other origins are files
 MODES = ("train", "generate")  # audit rows as a training batch or as a batched generate() prompt
 ENGINES = ("local", "ray")  # audit in this machine's processes, or shards as Ray tasks (maskcli.check.ray_engine)
 CHOICES = {
@@ -129,7 +130,14 @@ class CheckConfig:
             if key not in fields:
                 raise InputError(f"{origin}: unknown setting {raw_key!r} (known: {', '.join(sorted(fields))})")
             changes[key] = _coerce(key, value, fields[key].type, origin)
-        return dataclasses.replace(self, **changes)
+        from_file = origin != COMMAND_LINE
+        for key in ("select", "ignore"):
+            if key in changes:
+                parse_ids(changes[key], f"{origin}: setting {key!r}" if from_file else f"--{key}")
+        try:
+            return dataclasses.replace(self, **changes)
+        except InputError as exc:  # a value out of range: say which file set it
+            raise InputError(f"{origin}: {exc}" if from_file else str(exc)) from None
 
 
 def _coerce(key: str, value: Any, annotation: str, origin: str) -> Any:
@@ -241,4 +249,4 @@ def load_config(flags: Mapping[str, Any], config_file: str | None = None, cwd: P
     config = CheckConfig()
     if path is not None:
         config = dataclasses.replace(config.updated(file_settings(path), str(path)), source=str(path))
-    return config.updated({k: v for k, v in flags.items() if v is not None}, "command line")
+    return config.updated({k: v for k, v in flags.items() if v is not None}, COMMAND_LINE)
