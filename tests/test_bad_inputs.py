@@ -78,6 +78,39 @@ def test_bad_option_files_and_values(cli, tmp_path):
     one_line(cli("show", "hi", "--pad-token", ""), "--pad-token '': '' is not in the vocabulary of gpt2")
 
 
+LONE = "\ud800"  # a JSON "\\ud800" escape without its low half: no UTF-8 for the tokenizer
+NOT_UNICODE = "the text is not valid Unicode: a lone surrogate '\\ud800' at character"
+
+
+@pytest.mark.parametrize("command", [["show", "-f"], ["check"], ["check", "--sft"]])
+@pytest.mark.parametrize("record", [{"text": f"a {LONE}"}, {"prompt": "a", "completion": LONE}])
+def test_a_lone_surrogate_is_one_line(cli, tmp_path, command, record):
+    """json.loads accepts a lone surrogate escape; the Rust tokenizer refused it with a TypeError."""
+    one_line(cli(*command, jsonl(tmp_path, record), "--pad-token", "eos"), f"rows.jsonl:1: {NOT_UNICODE}")
+
+
+def test_a_lone_surrogate_in_a_chat_or_an_argument_is_one_line(cli, tmp_path):
+    import tokenizer_factory
+
+    chat = str(tokenizer_factory.chat_like(tmp_path / "chatml", "chatml"))
+    rows = jsonl(tmp_path, {"messages": [{"role": "user", "content": LONE}, {"role": "assistant", "content": "b"}]})
+    for command in (["show", "-f", rows, "-t", chat], ["check", rows, "-t", chat, "--sft"]):
+        one_line(cli(*command), f"rows.jsonl:1: {NOT_UNICODE}")
+    one_line(cli("show", f"x{LONE}"), f"TEXT 0: {NOT_UNICODE} 1")  # bytes not UTF-8 in argv arrive so
+
+
+@pytest.mark.parametrize("record, message", [
+    ({"tools": "{not json"}, "field 'tools': a string that is not JSON (Expecting property name"),
+    ({"chat_template_kwargs": 5}, "field 'chat_template_kwargs': expected an object, got int"),
+])
+def test_bad_chat_extras_of_check_sft(cli, tmp_path, record, message):
+    import tokenizer_factory
+
+    chat = str(tokenizer_factory.chat_like(tmp_path / "chatml", "chatml"))
+    rows = jsonl(tmp_path, {"messages": [{"role": "user", "content": "hi"}], **record})
+    one_line(cli("check", rows, "-t", chat, "--sft"), f"rows.jsonl:1: {message}")
+
+
 def test_boolean_attention_mask_is_accepted(cli, tmp_path):
     result = cli("show", "-f", jsonl(tmp_path, {"input_ids": [1, 2], "attention_mask": [True, False]}),
                  "--pad-token", "eos", "--json", "--no-matrices")

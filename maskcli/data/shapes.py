@@ -54,6 +54,28 @@ def interpret(
     ``strict`` (``show``) rejects inconsistent token fields; ``check`` passes ``strict=False`` to
     report them as findings instead.
     """
+    interpreted = _interpret(source, record, tok, field, strict)
+    if isinstance(interpreted, TextRecord):
+        problem = unicode_problem(interpreted.text)
+        if problem:
+            raise RowError(source, problem)
+    return interpreted
+
+
+def unicode_problem(text: str) -> str | None:
+    """Why the tokenizer cannot take ``text`` (a lone surrogate: JSON's ``"\\ud800"``, or invalid bytes
+    in a command-line argument), or ``None``. ASCII text is known good without looking."""
+    if text.isascii():
+        return None
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return (f"the text is not valid Unicode: a lone surrogate {text[exc.start]!r} at character {exc.start} "
+                "(a \\uD800-\\uDFFF escape without its pair, or bytes that are not UTF-8)")
+    return None
+
+
+def _interpret(source: Source, record: Any, tok: TokenizerHandle, field: str, strict: bool) -> TextRecord | Row:
     if isinstance(record, str):
         return TextRecord(source, record, "text")
     if not isinstance(record, dict):

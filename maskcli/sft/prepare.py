@@ -23,7 +23,7 @@ from maskcli.data.records import RowError, Source
 from maskcli.sft.chat import has_generation_tags, render_chat
 from maskcli.sft.given import Comparison, compare, source_record, wants_comparison
 from maskcli.sft.options import SFTOptions
-from maskcli.data.shapes import _messages, int_list_problem, json_type
+from maskcli.data.shapes import _messages, int_list_problem, json_type, unicode_problem
 from maskcli.data.tokenizer import TokenizerHandle
 
 UNTOUCHED = EncodeSettings(padding="none", truncation=False)  # ``tokenizer(text=...)``
@@ -194,7 +194,7 @@ def prepare_example(
         raise RowError(source, f"missing field {options.dataset_text_field!r} (keys present: {keys}); choose one with "
                                "--dataset-text-field, or use messages, prompt/completion or input_ids records")
     _no_assistant_only(source, options)
-    ids = _encode(tok, [_with_eos(text, eos, source)])[0]
+    ids = _encode(tok, [_with_eos(text, eos, source)], source)[0]
     return _labelled(source, f"field:{options.dataset_text_field}", ids, [], [])
 
 
@@ -212,7 +212,7 @@ def _prompt_completion(source, record, tok, options, template, eos, require_assi
         shape = "prompt+completion (conversational)"
     elif isinstance(prompt, str) and isinstance(completion, str):
         _no_assistant_only(source, options)
-        prompt_ids, ids = _encode(tok, [prompt, prompt + _with_eos(completion, eos, source)])
+        prompt_ids, ids = _encode(tok, [prompt, prompt + _with_eos(completion, eos, source)], source)
         roles, assistant, shape = None, None, "prompt+completion"
     else:
         raise RowError(source, "fields 'prompt' and 'completion' must both be strings or both lists of messages")
@@ -280,8 +280,17 @@ def _render(source, tok, messages, template, record, assistant_masks, generation
     if not template:
         raise RowError(source, f"chat records need a chat template and tokenizer {tok.name} has none; "
                                "pass --chat-template FILE.jinja")
+    _valid_unicode(source, (message.get("content") for message in messages))
     tools = record.get("tools")
-    kwargs = {"tools": json.loads(tools) if isinstance(tools, str) else tools, **record.get("chat_template_kwargs", {})}
+    if isinstance(tools, str):  # datasets often store the tool schemas as a JSON string
+        try:
+            tools = json.loads(tools)
+        except json.JSONDecodeError as exc:
+            raise RowError(source, f"field 'tools': a string that is not JSON ({exc.msg}, column {exc.colno})") from None
+    extra = record.get("chat_template_kwargs") or {}
+    if not isinstance(extra, dict):
+        raise RowError(source, f"field 'chat_template_kwargs': expected an object, got {json_type(extra)}")
+    kwargs = {"tools": tools, **extra}
     try:
         return render_chat(tok, messages, chat_template=template, add_generation_prompt=generation_prompt,
                            assistant_masks=assistant_masks, template_kwargs=kwargs)
@@ -310,5 +319,13 @@ def _with_eos(text: str, eos: str | None, source: Source) -> str:
     return text if text.endswith(eos) else text + eos
 
 
-def _encode(tok: TokenizerHandle, texts: list[str]) -> list[list[int]]:
+def _encode(tok: TokenizerHandle, texts: list[str], source: Source) -> list[list[int]]:
+    _valid_unicode(source, texts)
     return [encoding.ids for encoding in tokenize(tok, texts, UNTOUCHED)[1]]
+
+
+def _valid_unicode(source: Source, texts: Iterable[Any]) -> None:
+    for text in texts:
+        problem = unicode_problem(text) if isinstance(text, str) else None
+        if problem:
+            raise RowError(source, problem)
