@@ -159,6 +159,36 @@ def test_ids_outside_the_model_vocabulary(cli, models, tmp_path):
     assert result.stderr.startswith(f"Error: {path}:1: input_ids[1] = 1000 is outside the model's vocabulary")
 
 
+@pytest.mark.parametrize("arch", ["gpt2", "llama"])
+def test_a_batch_longer_than_the_model_positions_is_refused_before_the_forward_pass(cli, models, tmp_path, arch):
+    positions = model_factory.SIZES["positions"]
+    path = write(tmp_path, [{"input_ids": [1] * (positions + 1)}])
+    result = cli("verify", "-f", path, "--model", models[arch])
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == (f"Error: {path}:1: a batch of {positions + 1} tokens is longer than the model's "
+                             f"{positions} positions (max_position_embeddings); use a smaller --max-length\n")
+    ok = cli("verify", "-f", write(tmp_path, [{"input_ids": [1] * positions}]), "--model", models[arch])
+    assert ok.exit_code == 0, ok.stderr
+
+
+def test_attention_scores_past_the_memory_budget_are_refused(monkeypatch):
+    """The budget is on batch x heads x L x L float32 scores (20,000 tokens, 32 heads: 48 GiB a row)."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from maskcli.data.records import Source
+    from maskcli.errors import InputError
+    from maskcli.verify import runs
+
+    config = SimpleNamespace(max_position_embeddings=131072, num_attention_heads=32)
+    rows = [SimpleNamespace(input_ids=np.zeros(20000, dtype=np.int64), source=Source("big.jsonl", line=3))] * 2
+    with pytest.raises(InputError, match=r"big.jsonl:3: 2 rows of 20,000 tokens need 95.4 GiB of attention scores"):
+        runs.check_fits(rows, config)
+    monkeypatch.setattr(runs, "MAX_SCORE_BYTES", 2 * 32 * 20000 * 20000 * 4)
+    runs.check_fits(rows, config)  # exactly at the budget: allowed
+
+
 def test_without_torch_one_line_names_the_extra(cli, monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "torch", None)  # import torch raises ImportError
     result = cli("verify", "-f", write(tmp_path, LEFT), "--model-config", tmp_path / "c.json", "--random-init")

@@ -121,7 +121,7 @@ def verify(
     from maskcli.data.tokenizer import load_tokenizer
     from maskcli.verify.model import ModelSource, load_model, require_torch
     from maskcli.verify.run import VerifySettings, verify_batch
-    from maskcli.verify.runs import check_vocabulary
+    from maskcli.verify.runs import check_fits, check_vocabulary
 
     if model_config is not None and not random_init:
         raise InputError("--model-config builds a random model: add --random-init (or give --model DIR)")
@@ -147,6 +147,7 @@ def verify(
     with progress_on_stderr("rows verified") as report:
         for batch in batches:
             check_vocabulary(batch.rows, lm.get_input_embeddings().num_embeddings)
+            check_fits(batch.rows, lm.config)
             results += verify_batch(lm, batch.rows, settings)
             if report:
                 report(len(results))

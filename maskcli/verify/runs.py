@@ -17,6 +17,7 @@ import numpy as np
 from maskcli.errors import InputError
 from maskcli.masks.packing import from_position_ids
 from maskcli.data.records import Row
+from maskcli.wording import counted
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,28 @@ def max_diff(batch_logits: np.ndarray, alone_logits: np.ndarray) -> float:
     if alone_logits.size == 0:
         return 0.0
     return float(np.max(np.abs(batch_logits - alone_logits)))
+
+
+MAX_SCORE_BYTES = 2**30  # one layer's float32 attention scores for a batch: batch x heads x L x L x 4 bytes
+
+
+def check_fits(rows: Sequence[Row], config: Any) -> None:
+    """Refuse, before the forward pass, a batch longer than the model's positions, or one whose
+    attention scores alone would take more than :data:`MAX_SCORE_BYTES` (``--padding max_length
+    --max-length 100000`` asked torch for 40 GB)."""
+    if not rows:
+        return
+    length = max(len(row.input_ids) for row in rows)
+    positions = getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", None)
+    if positions and length > positions:
+        raise InputError(f"{rows[0].source}: a batch of {length:,} tokens is longer than the model's "
+                         f"{positions:,} positions (max_position_embeddings); use a smaller --max-length")
+    heads = getattr(config, "num_attention_heads", None) or getattr(config, "n_head", None) or 1
+    needed = len(rows) * heads * length * length * 4
+    if needed > MAX_SCORE_BYTES:
+        raise InputError(f"{rows[0].source}: {counted(len(rows), 'row')} of {length:,} tokens need "
+                         f"{needed / 2**30:,.1f} GiB of attention scores per layer, more than the "
+                         f"{MAX_SCORE_BYTES // 2**30} GiB verify allows; use a smaller --batch-size or --max-length")
 
 
 def check_vocabulary(rows: Sequence[Row], vocab_size: int) -> None:
