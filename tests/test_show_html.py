@@ -86,6 +86,24 @@ def test_a_long_row_is_small_and_gets_the_block_view(tmp_path):
     assert all(sum(row[1::2]) == WINDOW for row in xlnet["runs"])
 
 
+def test_a_row_past_the_cell_budget_keeps_its_first_tokens_without_reading_every_cell(tmp_path, monkeypatch):
+    """Each cell's reason costs ~5 ns: 300,000 tokens took 6 minutes before the budget (DENSE_CELLS)."""
+    from maskcli.render import show_page as page_module
+
+    monkeypatch.setattr(page_module, "DENSE_CELLS", 1000 * 1000 - 1)  # a 1,000-token row is one cell too many
+    computed = []
+    original = page_module.reasons
+    monkeypatch.setattr(page_module, "reasons", lambda result, rows, keys: computed.append((rows, keys))
+                        or original(result, rows, keys))
+    source = tmp_path / "long.jsonl"
+    source.write_text(json.dumps({"input_ids": [464 + i % 500 for i in range(1000)]}) + "\n")
+    _, data, _ = show_page(tmp_path, "-f", str(source))
+    masks = data["batches"][0]["sequences"][0]["masks"]
+    assert [m["complete"] for m in masks] == [False] * 3 and all(len(m["runs"]) == WINDOW for m in masks)
+    assert all(m["blocks"]["block_size"] == 16 for m in masks)  # the block view still covers the whole row
+    assert max(rows[1] for rows, _ in computed) == WINDOW and max(keys[1] for _, keys in computed) == WINDOW
+
+
 def test_svg_is_still_the_terminal_recording(tmp_path):
     out = tmp_path / "grids.svg"
     result = run("show", "The cat", "--svg", str(out))
