@@ -110,6 +110,20 @@ def test_a_matrix_beyond_the_budget_is_refused_with_one_line():
         combined.dense("the JSON", "leave the matrices out with --no-matrices")
 
 
+def test_a_kind_without_spans_past_the_budget_is_refused_before_it_allocates(monkeypatch):
+    """xlnet over 300,001 tokens asked numpy for 84 GiB (a MemoryError, an internal error)."""
+    from maskcli.errors import InputError
+    from maskcli.masks import kinds
+
+    monkeypatch.setattr(kinds, "DENSE_CELLS", 99)
+    ctx = RowContext(np.ones(10, int))
+    with pytest.raises(InputError, match=r"--mask xlnet: xlnet is built as the whole 10 x 10 matrix of a row, "
+                                         r"more than 99 cells; shorten the rows \(--max-length\)"):
+        kinds.build_mask(parse_spec("xlnet"), ctx)
+    monkeypatch.setattr(kinds, "DENSE_CELLS", 100)
+    assert kinds.build_mask(parse_spec("xlnet"), ctx).shape == (10, 10)
+
+
 @given(st.lists(st.tuples(st.integers(1, 5), st.integers(0, 3)), min_size=1, max_size=4),
        st.sampled_from(["causal", "window:2", "window-mistral:1", "window-bi:1", "chunk:2", "prefix:2", "logsparse",
                         "bidirectional"]),

@@ -263,6 +263,9 @@ def parse_spec(text: str) -> MaskSpec:
     return MaskSpec(text=raw, kind=kind, values=values, packed=packed)
 
 
+DENSE_CELLS = 2**26  # cells of one matrix built whole (an 8192 x 8192 mask): by a kind without spans, for an output
+
+
 def query_positions(spec: MaskSpec, ctx: RowContext) -> np.ndarray:
     """The index each row of :func:`build_mask` stands for (for row labels)."""
     if spec.kind.cross:
@@ -288,6 +291,9 @@ def build_mask(spec: MaskSpec, ctx: RowContext) -> np.ndarray:
         raise InputError(f"--q-offset {ctx.q_offset} must be between 0 and the row length {length}")
     keys = np.arange(length)[None, :]
     queries = query_positions(spec, ctx)[:, None]
+    if queries.size * length > DENSE_CELLS:
+        raise InputError(f"--mask {spec.text}: {spec.kind.name} is built as the whole {queries.size:,} x {length:,} "
+                         f"matrix of a row, more than {DENSE_CELLS:,} cells; shorten the rows (--max-length)")
     if spec.packed:
         if ctx.packing is None:
             raise InputError(

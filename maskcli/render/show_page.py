@@ -9,7 +9,7 @@ sequence, the token table, the row's lints and notes, and every drawn mask as a 
 Rows longer than :data:`WINDOW` tokens also get the block view (tiles of
 :func:`~maskcli.masks.blocks.counts_from_spans`, full / partial / empty); a tile drills down to its
 tokens. A mask whose runs exceed :data:`RUN_BUDGET` (a random XLNet order), or whose cells are
-more than :data:`~maskcli.show.analysis.DENSE_CELLS` (an 8192 x 8192 mask: each cell's reason is
+more than :data:`~maskcli.masks.kinds.DENSE_CELLS` (an 8192 x 8192 mask: each cell's reason is
 computed, about 5 ns a cell), keeps only the cells of the first :data:`WINDOW` tokens, and the
 page says so.
 """
@@ -24,7 +24,8 @@ from maskcli.data.tokenizer import TokenizerHandle
 from maskcli.render.batch import row_notes
 from maskcli.render.blocks import panel_blocks
 from maskcli.render.page import escape, page
-from maskcli.show.analysis import DENSE_CELLS, BatchAnalysis, MaskResult, RowAnalysis
+from maskcli.masks.kinds import DENSE_CELLS
+from maskcli.show.analysis import BatchAnalysis, MaskResult, RowAnalysis
 from maskcli.show.lints import empty_rows_message
 from maskcli.show.reasons import reason_texts, reasons, run_lengths
 from maskcli.wording import counted

@@ -31,7 +31,7 @@ from maskcli.data.facts import RowFacts, row_facts
 from maskcli.data.records import Row
 from maskcli.data.tokenizer import TokenizerHandle
 from maskcli.errors import InputError
-from maskcli.masks.kinds import CORE, MaskSpec, RowContext, build_mask, query_positions, span_view
+from maskcli.masks.kinds import CORE, DENSE_CELLS, MaskSpec, RowContext, build_mask, query_positions, span_view
 from maskcli.masks.packing import Packing, from_position_ids
 from maskcli.masks.spans import SpanMask
 from maskcli.show.lints import Lint, mask_lints, row_lints
@@ -47,7 +47,6 @@ DEFAULT_SPECS = (
 # transformers' create_causal_mask keeps each token inside its position_ids document.
 PACKED_COMBINED = MaskSpec("combined", CORE["causal"], packed=True)
 PACKED_TITLE = "combined (per document)"
-DENSE_CELLS = 2**26  # cells of one matrix built for an output (an 8192 x 8192 mask), as view/diff read
 
 
 @dataclass(frozen=True, eq=False)  # arrays: no field-wise == (identity)
