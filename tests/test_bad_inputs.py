@@ -158,6 +158,9 @@ def test_csv_field_of_any_size(cli, tmp_path):
         (["show", "hi", "--mask", "causal", "--layers", "0"], "--layers must be a positive integer, not 0"),
         (["swin", "--image", "0", "0", "--window", "2", "--shift", "1"], "--image 0 0: H and W must be at least 1 patch"),
         (["swin", "--image", "4096", "4096", "--window", "4", "--shift", "1"], "the window masks would hold"),
+        (["swin", "--image", "4", "4", "--window", "0", "--shift", "1"], "--window must be at least 1 patch, not 0"),
+        (["swin", "--image", "4", "4", "--window", "2", "--shift", "1", "--svg", "same.x", "--png", "same.x"],
+         "--svg same.x and --png same.x are one file"),
     ],
 )
 def test_integer_options_out_of_range(cli, args, message):

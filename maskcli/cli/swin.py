@@ -40,10 +40,12 @@ def swin(
     png: PngOpt = None,
 ) -> None:
     from maskcli.masks.classic.swin import CONVENTION, REFERENCE, swin_shifted
+    from maskcli.output import refuse_inputs
     from maskcli.render.pictures import Pictures, panel_rows
 
     shown = swin_shifted(image[0], image[1], window, shift)
     pictures = Pictures(svg, html, png)
+    refuse_inputs({"--svg": svg, "--html": html, "--png": png}, [])
     pictures.check()
     if as_json:
         sys.stdout.write(json.dumps(shown.describe()) + "\n")

@@ -31,7 +31,9 @@ def region_ids(height: int, width: int, window: int, shift: int) -> np.ndarray:
     """The reference ``img_mask``: ``cnt`` over ``h_slices x w_slices`` in the shifted frame."""
     if height < 1 or width < 1:
         raise InputError(f"--image {height} {width}: H and W must be at least 1 patch")
-    if window < 1 or height % window or width % window:
+    if window < 1:
+        raise InputError(f"--window must be at least 1 patch, not {window}")
+    if height % window or width % window:
         raise InputError(f"--image {height} {width} must be multiples of --window {window}")
     if not 0 < shift < window:
         raise InputError(f"--shift must satisfy 0 < S < window {window} (Swin builds no mask for S = 0), not {shift}")
