@@ -111,6 +111,23 @@ def test_bad_chat_extras_of_check_sft(cli, tmp_path, record, message):
     one_line(cli("check", rows, "-t", chat, "--sft"), f"rows.jsonl:1: {message}")
 
 
+@pytest.mark.parametrize("change, message", [
+    (lambda doc: doc.update(schema_version=99), "schema_version 99; this maskcli reads show's exports of schema_version 1"),
+    (lambda doc: doc.pop("sequences"), "field sequences is missing"),
+    (lambda doc: doc["sequences"][0].update(masks={}), "the document has no mask matrices (written with --no-matrices?)"),
+])
+def test_a_changed_show_export_is_one_line_in_view_and_diff(cli, tmp_path, change, message):
+    exported = cli("show", "a b c", "--json")
+    document = json.loads(exported.stdout)
+    change(document)
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(document))
+    good = tmp_path / "good.json"
+    good.write_text(exported.stdout)
+    for args in (["view", path], ["diff", good, path]):
+        one_line(cli(*args), f"{path}: {message}")
+
+
 def test_boolean_attention_mask_is_accepted(cli, tmp_path):
     result = cli("show", "-f", jsonl(tmp_path, {"input_ids": [1, 2], "attention_mask": [True, False]}),
                  "--pad-token", "eos", "--json", "--no-matrices")

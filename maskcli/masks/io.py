@@ -25,6 +25,7 @@ from maskcli.data import remote
 from maskcli.masks.conventions import MATRIX_CONVENTIONS, check_convention, from_convention
 from maskcli.errors import InputError
 from maskcli.masks.flash import FlashForm, mask_from_flash
+from maskcli.wording import counted
 
 NON_MASK_KEYS = ("input_ids", "attention_mask", "convention")
 MAX_CELLS = 2**26  # cells of all arrays read from one file (a 8192 x 8192 mask); checked on the headers first
@@ -167,7 +168,12 @@ def load_json(path: str, convention: str | None, default: str | None = None) -> 
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise InputError(f"{path}: not a JSON file ({exc})") from None
     data = documents[0]
-    if isinstance(data, dict) and "sequences" in data:
+    if isinstance(data, dict) and ("sequences" in data or "schema_version" in data):  # show's export
+        from maskcli.show import SCHEMA_VERSION
+
+        if data.get("schema_version", SCHEMA_VERSION) != SCHEMA_VERSION:
+            raise InputError(f"{path}: schema_version {data['schema_version']!r}; this maskcli reads show's "
+                             f"exports of schema_version {SCHEMA_VERSION} (a newer maskcli wrote it?)")
         stated = _typed(path, data, "mask_convention", dict, {}).get("name", "hf")
         name = _pick(path, stated, convention, default)
         sequences = [seq for document in documents for seq in _typed(path, document, "sequences", list)]  # JSON Lines: every batch
@@ -177,7 +183,7 @@ def load_json(path: str, convention: str | None, default: str | None = None) -> 
             _typed(path, seq, "attention_mask", list, where=f"sequences[{i}].")
             _typed(path, seq, "masks", dict, {}, where=f"sequences[{i}].")
             _typed(path, seq, "query_rows", dict, {}, where=f"sequences[{i}].")
-        if not sequences or "masks" not in sequences[0]:
+        if not sequences or not sequences[0].get("masks"):
             raise InputError(f"{path}: the document has no mask matrices (written with --no-matrices?)")
         lengths = [len(seq["attention_mask"]) for seq in sequences]
         masks = {
@@ -206,7 +212,7 @@ def pick_rows(holder: str, count: int, row: int | None) -> range:
     if row is None:
         return range(count)
     if not 0 <= row < count:
-        raise InputError(f"--row {row}: {holder} {count} sequence{'s' if count != 1 else ''} (rows 0 to {count - 1})")
+        raise InputError(f"--row {row}: {holder} {counted(count, 'sequence')} (rows 0 to {count - 1})")
     return range(row, row + 1)
 
 

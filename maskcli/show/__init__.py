@@ -2,3 +2,5 @@
 (``document``), the notes on it (``lints``) and the grids' panels (``panels``). Rendering lives in
 :mod:`maskcli.render`, the command line in :mod:`maskcli.cli`.
 """
+
+SCHEMA_VERSION = 1  # of show's JSON export (docs/json.md): written by show.export, read back by masks.io

@@ -15,10 +15,10 @@ import numpy as np
 from maskcli.errors import InputError
 from maskcli.masks import conventions
 from maskcli.masks.flash import flash_form
+from maskcli.show import SCHEMA_VERSION
 from maskcli.show.analysis import BatchAnalysis, MaskResult, RowAnalysis
 from maskcli.show.request import DEFAULT_CONVENTION, MaskRequest
 
-SCHEMA_VERSION = 1
 CONVENTION = "rows are queries, columns are keys; 1 = may attend, 0 = masked"
 
 
