@@ -128,6 +128,31 @@ def test_a_changed_show_export_is_one_line_in_view_and_diff(cli, tmp_path, chang
         one_line(cli(*args), f"{path}: {message}")
 
 
+def test_parquet_and_arrow_files_on_stdin_are_recognised_and_a_pipe_is_one_line(tmp_path):
+    """Their magic numbers name the format; their footers need a seekable stdin (< FILE), not a pipe."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table({"input_ids": [[464, 3797], [15496]]})
+    pq.write_table(table, tmp_path / "rows.bin")
+    with pa.OSFile(str(tmp_path / "rows.arrow-file"), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table)
+    with pa.OSFile(str(tmp_path / "rows.arrow-stream"), "wb") as sink, pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    command = [sys.executable, "-m", "maskcli", "check", "-", "--format", "json", "--exit-zero"]
+    for name, piped in (("rows.bin", "a Parquet file cannot be read from a pipe"),
+                        ("rows.arrow-file", "an Arrow IPC file cannot be read from a pipe"), ("rows.arrow-stream", None)):
+        data = (tmp_path / name).read_bytes()
+        with open(tmp_path / name, "rb") as redirected:
+            seekable = subprocess.run(command, stdin=redirected, capture_output=True, text=True, env=ENV)
+        assert seekable.returncode == 0 and json.loads(seekable.stdout)["summary"]["rows"] == 2, seekable.stderr
+        through_pipe = subprocess.run(command, input=data, capture_output=True, env=ENV)
+        if piped is None:
+            assert through_pipe.returncode == 0, through_pipe.stderr
+        else:
+            assert through_pipe.returncode == 2 and through_pipe.stderr.decode().startswith(f"Error: <stdin>: {piped}")
+
+
 def test_boolean_attention_mask_is_accepted(cli, tmp_path):
     result = cli("show", "-f", jsonl(tmp_path, {"input_ids": [1, 2], "attention_mask": [True, False]}),
                  "--pad-token", "eos", "--json", "--no-matrices")

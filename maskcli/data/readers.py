@@ -42,7 +42,8 @@ CSV_FIELD_LIMIT = 2**31 - 1  # csv's default is 128 KiB; a record's size is boun
 
 
 def detect_format(path: str, declared: str | None, head: bytes = b"") -> str:
-    """``--input-format`` if given, else the extension, else a look at the first byte (stdin)."""
+    """``--input-format`` if given, else the extension, else a look at the first bytes (stdin, unknown
+    extensions): Parquet's and Arrow's magic numbers, then ``{`` for JSON Lines, ``[`` for JSON."""
     if declared:
         if declared not in FORMATS:
             raise InputError(f"--input-format must be one of {', '.join(FORMATS)}, not {declared!r}")
@@ -53,6 +54,10 @@ def detect_format(path: str, declared: str | None, head: bytes = b"") -> str:
         suffix = Path(path).suffix.lower()
         if suffix in EXTENSIONS:
             return EXTENSIONS[suffix]
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    if head.startswith((b"ARROW1", b"\xff\xff\xff\xff")):  # an IPC file; a stream's first message
+        return "arrow"
     first = head.lstrip()[:1]
     return {b"{": "jsonl", b"[": "json"}.get(first, "text")
 
@@ -353,6 +358,9 @@ def _parquet(path: str, stream: BinaryIO) -> Iterator[tuple[Source, Any]]:
     import pyarrow.parquet as pq
 
     name = "<stdin>" if path == STDIN else path
+    if path == STDIN and not stream.seekable():
+        raise InputError("<stdin>: a Parquet file cannot be read from a pipe (its footer is at the end); "
+                         "pass its path, or redirect it (< FILE.parquet)")
     try:
         parquet = pq.ParquetFile(stream if path == STDIN or remote.is_url(path) else path)
     except InputError:  # a URL's read failed (pyarrow re-raises it): already one line naming it
@@ -370,8 +378,13 @@ def _arrow_file(path: str, stream: BinaryIO) -> Iterator[tuple[Source, Any]]:
     except InputError:  # see _parquet
         raise
     except Exception:
+        if path == STDIN and not stream.seekable():
+            raise InputError("<stdin>: an Arrow IPC file cannot be read from a pipe (its footer is at the end); pass "
+                             "its path, redirect it (< FILE.arrow), or send the IPC stream format") from None
+        if path == STDIN:
+            stream.seek(0)
         try:
-            reader = pa.ipc.open_file(remote.arrow_source(path))
+            reader = pa.ipc.open_file(stream if path == STDIN else remote.arrow_source(path))
         except InputError:
             raise
         except Exception as exc:
