@@ -128,6 +128,11 @@ def test_a_changed_show_export_is_one_line_in_view_and_diff(cli, tmp_path, chang
         one_line(cli(*args), f"{path}: {message}")
 
 
+def test_view_and_diff_of_stdin_say_they_read_paths(cli, tmp_path):
+    for args in (["view", "-"], ["diff", "-", "-"]):
+        one_line(cli(*args), "mask files are read by path (.npy, .npz, .json), not from stdin")
+
+
 def test_parquet_and_arrow_files_on_stdin_are_recognised_and_a_pipe_is_one_line(tmp_path):
     """Their magic numbers name the format; their footers need a seekable stdin (< FILE), not a pipe."""
     import pyarrow as pa

@@ -221,7 +221,9 @@ LOADERS = {".npy": load_npy, ".npz": load_npz, ".json": load_json}
 
 def load_mask_file(path: str, convention: str | None = None, default: str | None = None) -> MaskFile:
     """Any supported file by its suffix."""
-    if path == "-" or not remote.isfile(path):
+    if path == "-":
+        raise InputError("mask files are read by path (.npy, .npz, .json), not from stdin")
+    if not remote.isfile(path):
         raise InputError(f"{path}: no such file")
     loader = LOADERS.get(Path(path).suffix.lower())
     if loader is None:
