@@ -137,6 +137,8 @@ def _messages(source: Source, value: Any, field: str, role_key: str, content_key
         if not isinstance(message, dict) or role_key not in message or content_key not in message:
             raise RowError(source, f"field {field!r}[{i}]: expected an object with {role_key!r} and {content_key!r}")
         role = message[role_key]
+        if not isinstance(role, str):
+            raise RowError(source, f"field {field!r}[{i}]: {role_key!r} must be a string, not {json_type(role)}")
         if role_key == "from":
             if role not in SHAREGPT_ROLES:
                 raise RowError(source, f"field {field!r}[{i}]: unknown ShareGPT role {role!r}")
