@@ -101,3 +101,8 @@ def test_chat_template_file_that_is_not_utf8(tokenizer_dirs, tmp_path):
     directory = broken(tokenizer_dirs, tmp_path)
     (directory / "chat_template.jinja").write_bytes(b"\xff\xfe{{ messages }}")
     assert_one_line_error(directory, f"{directory / 'chat_template.jinja'}: cannot read (", "can't decode byte 0xff")
+
+
+def test_a_directory_without_tokenizer_files_fails_before_transformers_loads(tmp_path):
+    (tmp_path / "notes.txt").write_text("not a tokenizer")
+    assert_one_line_error(tmp_path, f"directory {tmp_path} holds no tokenizer files (tokenizer.json, ")

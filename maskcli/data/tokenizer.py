@@ -108,6 +108,7 @@ def load_tokenizer(spec: str, pad_token: str | None = None, loader: str = "auto"
     elif path.is_file():
         handle = _from_tokenizer_json(path)
     elif path.is_dir():
+        _require_tokenizer_files(path, spec)
         handle = (native and _native(path, spec)) or _from_transformers(str(path), where=f"directory {spec}")
     elif looks_like_path(spec):
         raise InputError(f"tokenizer path {spec!r} does not exist")
@@ -116,6 +117,17 @@ def load_tokenizer(spec: str, pad_token: str | None = None, loader: str = "auto"
         handle = (native and snapshot is not None and _native(snapshot, spec)) or _from_transformers(
             spec, where=f"hub id {spec!r}")
     return with_pad_token(handle, pad_token) if pad_token is not None else handle
+
+
+# Files AutoTokenizer can build a tokenizer from (a directory with none of them fails, after seconds of imports).
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "config.json", "special_tokens_map.json", "vocab.json",
+                   "vocab.txt", "merges.txt", "tokenizer.model", "spiece.model", "sentencepiece.bpe.model")
+
+
+def _require_tokenizer_files(directory: Path, spec: str) -> None:
+    if not any((directory / name).is_file() for name in TOKENIZER_FILES):
+        raise InputError(f"directory {spec} holds no tokenizer files (tokenizer.json, tokenizer_config.json, "
+                         f"vocab files...); {LOCAL_HINT}")
 
 
 def _native(directory: Path, name: str) -> TokenizerHandle | None:
