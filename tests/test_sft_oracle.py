@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from importlib.resources import files
 
 import numpy as np
@@ -165,6 +166,18 @@ def test_assistant_only_loss_without_generation_tags_is_refused_by_both(families
     options = SFTOptions(assistant_only_loss=True, chat_template_path=template)
     with pytest.raises(NoGenerationTags, match="plain.jinja has no {% generation %} tags"):
         next(training_batches(records(), tok, options, Dropped()))
+
+
+def test_an_eos_token_outside_the_vocabulary_is_refused_by_both(families, tmp_path):
+    """SFTTrainer's __init__ refuses an ``eos_token`` its tokenizer does not have; maskcli says so too,
+    before reading a record; one it has is used by both (the batches above agree)."""
+    from maskcli.errors import InputError
+
+    with pytest.raises(ValueError, match="is not found in the vocabulary"):
+        trl_batches(families["gpt2_like"], TEXTS, tmp_path, eos_token="<|im_end|>")
+    with pytest.raises(InputError, match=re.escape("--eos-token '<|im_end|>' is not in the vocabulary of")):
+        maskcli_batches(families["gpt2_like"], TEXTS, eos_token="<|im_end|>")
+    same(families["chatml"], TEXTS, tmp_path, eos_token="<|im_end|>")
 
 
 GIVEN_FAMILIES = [("chatml", None), ("llama3", "llama3_training.jinja"), ("gemma", "gemma_training.jinja")]

@@ -142,6 +142,9 @@ class Preparer:
     def start(cls, tok: TokenizerHandle, options: SFTOptions) -> Preparer:
         template = chat_template(tok, options.chat_template_path)
         check_template(tok, options, template)
+        if options.eos_token is not None and tok.backend.token_to_id(options.eos_token) is None:
+            raise InputError(f"--eos-token {options.eos_token!r} is not in the vocabulary of {tok.name} "
+                             "(SFTTrainer refuses it before training)")
         return cls(tok, options, template, options.eos_token or tok.eos_token)
 
     def __call__(self, source: Source, record: Any) -> Example | None:
