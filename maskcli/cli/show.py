@@ -248,15 +248,11 @@ def input_batches(tok: "TokenizerHandle", settings: "EncodeSettings", texts: lis
 
     if texts:
         from maskcli.data.records import Source
-        from maskcli.data.shapes import TextRecord, unicode_problem
+        from maskcli.data.shapes import interpret
 
-        records = [TextRecord(Source("<text>", row=i), text, "text") for i, text in enumerate(read_texts(texts))]
+        records = [interpret(Source("<text>", row=i), text, tok) for i, text in enumerate(read_texts(texts))]
         if not records:
             raise InputError("no text given: stdin was empty")
-        for record in records:
-            problem = unicode_problem(record.text)
-            if problem:
-                raise InputError(f"TEXT {record.source.row}: {problem}")
         return [make_batch(tok, settings, records)]
     return read_batches(files, tok, settings, fmt=input_format, field_name=field, selection=selection,
                         batch_size=batch_size, log=log)
